@@ -1,0 +1,34 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * luaulp: Lua scripting of TCP sockets as the Upper Layer Protocol "lua".
+ */
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
+#include <linux/module.h>
+#include <net/tcp.h>
+
+#include "luaulp.h"
+
+static int __init luaulp_module_init(void)
+{
+	int err;
+
+	err = luaulp_ulp_register();
+	if (err)
+		return err;
+	pr_info("TCP ULP \"lua\" registered\n");
+	return 0;
+}
+
+static void __exit luaulp_module_exit(void)
+{
+	luaulp_ulp_unregister();
+}
+
+module_init(luaulp_module_init);
+module_exit(luaulp_module_exit);
+
+MODULE_AUTHOR("luaulp developers");
+MODULE_DESCRIPTION("Lua scripting of TCP sockets (TCP ULP \"lua\")");
+MODULE_LICENSE("GPL");
+MODULE_ALIAS_TCP_ULP("lua");

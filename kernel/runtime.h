@@ -1,0 +1,70 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * The Lua runtime of luaulp: one bounded, sandboxed Lua 5.3 state.
+ *
+ * Shared by the kernel module and the user-space library (build/runtime/),
+ * so scripts and limits behave identically on the host and in the kernel.
+ *
+ * Context: every function here may sleep (GFP_KERNEL allocations); call them
+ * in process context only, never under a spinlock or in softirq.  A state is
+ * not thread-safe: the caller serialises all calls on one state.
+ *
+ * Errors are negative errnos; the message is kept in the state and read with
+ * luaulp_rt_error():
+ *   -EINVAL  syntax error, runtime error, binary chunk refused
+ *   -ENOMEM  the state's memory limit (or the allocator) failed
+ *   -ETIME   the instruction budget of this call was exhausted
+ */
+#ifndef LUAULP_RUNTIME_H
+#define LUAULP_RUNTIME_H
+
+#ifdef __KERNEL__
+#include <linux/types.h>
+#else
+#include <stddef.h>
+#endif
+
+struct lua_State;
+struct luaulp_rt;
+
+struct luaulp_rt_limits {
+	size_t mem_max;			/* bytes; 0: the default */
+	unsigned long insn_budget;	/* VM instructions per call; 0: default */
+};
+
+/* Create a state with the sandboxed libraries and an empty global table
+ * "luaulp" (filled by the caller).  Returns 0 or -ENOMEM. */
+int luaulp_rt_create(struct luaulp_rt **out, const struct luaulp_rt_limits *lim);
+void luaulp_rt_destroy(struct luaulp_rt *rt);
+
+struct lua_State *luaulp_rt_lua(struct luaulp_rt *rt);
+
+/* Per-state pointer for the embedder (the socket context), from a lua_State
+ * handed to a C function registered in the "luaulp" table. */
+void luaulp_rt_set_owner(struct luaulp_rt *rt, void *owner);
+void *luaulp_rt_owner(struct lua_State *L);
+
+/* Compile text chunk SRC (binary chunks are refused) and run it with a fresh
+ * budget.  If RESULT is not NULL, the chunk's return values, tostring()ed and
+ * tab-separated, are written there (NUL-terminated, truncated to RLEN). */
+int luaulp_rt_exec(struct luaulp_rt *rt, const char *src, size_t len,
+		   const char *chunkname, char *result, size_t rlen);
+
+/* Call the function below NARGS arguments on the stack (lua_pcall
+ * semantics, NRESULTS results left on success, nothing left on error) with
+ * a fresh budget. */
+int luaulp_rt_pcall(struct luaulp_rt *rt, int nargs, int nresults);
+
+/* The last error message ("" if none); valid until the next call. */
+const char *luaulp_rt_error(struct luaulp_rt *rt);
+
+/* Bytes this state holds now / its limit. */
+size_t luaulp_rt_memory(struct luaulp_rt *rt);
+size_t luaulp_rt_memory_max(struct luaulp_rt *rt);
+/* Lower (never raise) the limit; -EINVAL if below what the state holds. */
+int luaulp_rt_set_memory_max(struct luaulp_rt *rt, size_t max);
+
+/* Bytes held by all states of this module/process together. */
+long luaulp_rt_live_bytes(void);
+
+#endif /* LUAULP_RUNTIME_H */

@@ -1,0 +1,12 @@
+# SPDX-License-Identifier: GPL-2.0
+# Test helpers (C programs the bats suites run, on the host or in the guest).
+
+TEST_CFLAGS := -std=gnu11 -O2 -g -Wall -Wextra -Werror -Ikernel/include/uapi -MMD -MP
+
+$(B)/tests/%: tests/kernel/%.c
+	@mkdir -p $(@D)
+	@$(if $(Q),echo "  CC      $@";)
+	$(Q)$(CC) $(TEST_CFLAGS) -o $@ $<
+
+HOST_TEST_TARGETS += $(B)/tests/ulpctl
+-include $(B)/tests/*.d
