@@ -6,6 +6,7 @@
 #define LUAULP_H
 
 #include <linux/mutex.h>
+#include <linux/net.h>
 #include <linux/rcupdate.h>
 #include <net/inet_connection_sock.h>
 #include <net/sock.h>
@@ -13,23 +14,39 @@
 #include "include/uapi/luaulp.h"
 
 struct luaulp_rt;
+struct lua_State;
+
+/* Largest chunk handed to an entry at once. */
+#define LUAULP_CHUNK_MAX	(64 * 1024)
 
 /*
  * Per-socket context, hung off icsk_ulp_data from .init until close.
  *
- * @orig_prot is set once at attach and never changes: every operation we do
- * not handle goes there.  @lock serialises all use of the Lua state; it is
- * taken without the socket lock held (Lua may run for its whole budget and
- * must not hold up the socket's backlog processing).
+ * @orig_prot and @orig_ops are set once at attach: every operation we do not
+ * handle goes there.  @lock serialises all use of the Lua state and the
+ * fields it protects; it is never held across a blocking wait for the peer.
+ * @recv_lock serialises receivers and protects the pending bytes (verdict
+ * output not yet read by the application).
  */
 struct luaulp_sock {
 	struct proto		*orig_prot;
+	const struct proto_ops	*orig_ops;
 	struct sock		*sk;
-	struct mutex		lock;		/* protects everything below */
+
+	struct mutex		lock;
 	struct luaulp_rt	*rt;		/* NULL until the first script */
 	char			entry[LUAULP_NAME_MAX + 1];
+	char			send_entry[LUAULP_NAME_MAX + 1];
+	int			onerror;
+	struct luaulp_stats	stats;		/* memory fields filled on read */
 	char			error[LUAULP_ERROR_MAX];
 	char			result[LUAULP_ERROR_MAX];
+
+	struct mutex		recv_lock;
+	char			*pending;	/* kvmalloc'd */
+	size_t			pending_len;
+	size_t			pending_off;
+
 	struct rcu_head		rcu;
 };
 
@@ -40,6 +57,14 @@ static inline struct luaulp_sock *luaulp_sk(const struct sock *sk)
 	return (__force struct luaulp_sock *)inet_csk(sk)->icsk_ulp_data;
 }
 
+/* Outcome of one entry call. */
+enum luaulp_verdict {
+	LUAULP_PASS,
+	LUAULP_DROP,
+	LUAULP_REPLACE,
+	LUAULP_RESET,
+};
+
 /* ulp.c */
 int luaulp_ulp_register(void);
 void luaulp_ulp_unregister(void);
@@ -49,5 +74,25 @@ int luaulp_sockopt_set(struct sock *sk, int optname, sockptr_t optval,
 		       unsigned int optlen);
 int luaulp_sockopt_get(struct sock *sk, int optname, char __user *optval,
 		       int __user *optlen);
+int luaulp_sock_rt(struct luaulp_sock *ctx);
+
+/* entry.c: run an entry on a chunk; ctx->lock held.  On LUAULP_REPLACE,
+ * *out is a kvmalloc'd copy of the replacement (caller frees). */
+enum luaulp_verdict luaulp_entry_run(struct luaulp_sock *ctx, bool send,
+				     const char *data, size_t len,
+				     bool nonblock, char **out,
+				     size_t *outlen);
+void luaulp_reset(struct sock *sk);
+extern const char luaulp_reset_token;	/* luaulp.RESET */
+
+/* recv.c, send.c: the proto methods; process context. */
+int luaulp_recvmsg(struct sock *sk, struct msghdr *msg, size_t len,
+		   int flags, int *addr_len);
+int luaulp_sendmsg(struct sock *sk, struct msghdr *msg, size_t size);
+void luaulp_recv_free(struct luaulp_sock *ctx);
+int luaulp_send_from_script(struct luaulp_sock *ctx, const char *p, size_t len);
+
+/* lualib.c: fill the "luaulp" table of a new state (protected mode). */
+int luaulp_lib_open(struct luaulp_sock *ctx);
 
 #endif /* LUAULP_H */

@@ -29,7 +29,7 @@ static void set_error(struct luaulp_sock *ctx, const char *msg)
 }
 
 /* Create the Lua state on first use.  Called with ctx->lock held. */
-static int luaulp_sock_rt(struct luaulp_sock *ctx)
+int luaulp_sock_rt(struct luaulp_sock *ctx)
 {
 	int err;
 
@@ -41,7 +41,13 @@ static int luaulp_sock_rt(struct luaulp_sock *ctx)
 		return err;
 	}
 	luaulp_rt_set_owner(ctx->rt, ctx);
-	return 0;
+	err = luaulp_lib_open(ctx);
+	if (err) {
+		set_error(ctx, luaulp_rt_error(ctx->rt));
+		luaulp_rt_destroy(ctx->rt);
+		ctx->rt = NULL;
+	}
+	return err;
 }
 
 static int luaulp_load_script(struct sock *sk, struct luaulp_sock *ctx,
@@ -93,20 +99,23 @@ static bool valid_identifier(const char *s)
 }
 
 /* Copy a name from user space: optlen bytes, one trailing NUL allowed. */
-static int copy_name(char *dst, size_t size, sockptr_t optval,
-		     unsigned int optlen)
+static int copy_name(char *dst, sockptr_t optval, unsigned int optlen)
 {
-	if (optlen == 0 || optlen > size)
+	char name[LUAULP_NAME_MAX + 2];
+
+	if (optlen == 0 || optlen > LUAULP_NAME_MAX + 1)
 		return -EINVAL;
 	if (sockptr_is_null(optval))
 		return -EFAULT;
-	if (copy_from_sockptr(dst, optval, optlen))
+	if (copy_from_sockptr(name, optval, optlen))
 		return -EFAULT;
-	if (dst[optlen - 1] == '\0')
+	if (name[optlen - 1] == '\0')
 		optlen--;
-	dst[optlen] = '\0';
-	if (strlen(dst) != optlen || !valid_identifier(dst))
+	name[optlen] = '\0';
+	if (optlen > LUAULP_NAME_MAX || strlen(name) != optlen ||
+	    !valid_identifier(name))
 		return -EINVAL;
+	strscpy(dst, name, LUAULP_NAME_MAX + 1);
 	return 0;
 }
 
@@ -116,12 +125,63 @@ static int luaulp_set_entry(struct luaulp_sock *ctx, char *entry,
 	char name[LUAULP_NAME_MAX + 1];
 	int err;
 
-	err = copy_name(name, sizeof(name), optval, optlen);
+	err = copy_name(name, optval, optlen);
 	mutex_lock(&ctx->lock);
 	if (err == -EINVAL)
 		set_error(ctx, "entry: not a Lua identifier of 1 to 64 characters");
 	else if (!err)
 		strscpy(entry, name, LUAULP_NAME_MAX + 1);
+	mutex_unlock(&ctx->lock);
+	return err;
+}
+
+static int get_int(int *val, sockptr_t optval, unsigned int optlen)
+{
+	if (optlen != sizeof(int))
+		return -EINVAL;
+	if (sockptr_is_null(optval))
+		return -EFAULT;
+	return copy_from_sockptr(val, optval, sizeof(int)) ? -EFAULT : 0;
+}
+
+static int luaulp_set_onerror(struct luaulp_sock *ctx, sockptr_t optval,
+			      unsigned int optlen)
+{
+	int val, err;
+
+	err = get_int(&val, optval, optlen);
+	if (err)
+		return err;
+	if (val != LUAULP_ONERROR_PASS && val != LUAULP_ONERROR_RESET)
+		return -EINVAL;
+	mutex_lock(&ctx->lock);
+	ctx->onerror = val;
+	mutex_unlock(&ctx->lock);
+	return 0;
+}
+
+static int luaulp_set_memlimit(struct luaulp_sock *ctx, sockptr_t optval,
+			       unsigned int optlen)
+{
+	int val, err;
+
+	err = get_int(&val, optval, optlen);
+	if (err)
+		return err;
+	if (val <= 0)
+		return -EINVAL;
+	mutex_lock(&ctx->lock);
+	err = luaulp_sock_rt(ctx);
+	if (!err) {
+		if ((size_t)val > luaulp_rt_memory_max(ctx->rt))
+			err = -EPERM;
+		else
+			err = luaulp_rt_set_memory_max(ctx->rt, val);
+		if (err == -EPERM)
+			set_error(ctx, "memory limit: can only be lowered");
+		else if (err)
+			set_error(ctx, "memory limit: below what the state holds");
+	}
 	mutex_unlock(&ctx->lock);
 	return err;
 }
@@ -136,6 +196,12 @@ int luaulp_sockopt_set(struct sock *sk, int optname, sockptr_t optval,
 		return luaulp_load_script(sk, ctx, optval, optlen);
 	case LUAULP_ENTRYPOINT:
 		return luaulp_set_entry(ctx, ctx->entry, optval, optlen);
+	case LUAULP_SENDENTRY:
+		return luaulp_set_entry(ctx, ctx->send_entry, optval, optlen);
+	case LUAULP_ONERROR:
+		return luaulp_set_onerror(ctx, optval, optlen);
+	case LUAULP_MEMLIMIT:
+		return luaulp_set_memlimit(ctx, optval, optlen);
 	default:
 		return -ENOPROTOOPT;
 	}
@@ -161,16 +227,71 @@ static int put_string(const char *s, char __user *optval, int __user *optlen)
 	return 0;
 }
 
+static int put_bytes(const void *p, int size, char __user *optval,
+		     int __user *optlen)
+{
+	int len;
+
+	if (get_user(len, optlen))
+		return -EFAULT;
+	if (len < size)
+		return -EINVAL;
+	if (copy_to_user(optval, p, size) || put_user(size, optlen))
+		return -EFAULT;
+	return 0;
+}
+
+static int luaulp_get_int(struct luaulp_sock *ctx, int optname,
+			  char __user *optval, int __user *optlen)
+{
+	int val;
+
+	mutex_lock(&ctx->lock);
+	if (optname == LUAULP_ONERROR)
+		val = ctx->onerror;
+	else
+		val = min_t(size_t, INT_MAX, ctx->rt ?
+			    luaulp_rt_memory_max(ctx->rt) : 0);
+	mutex_unlock(&ctx->lock);
+	return put_bytes(&val, sizeof(val), optval, optlen);
+}
+
+static int luaulp_get_stats(struct luaulp_sock *ctx, char __user *optval,
+			    int __user *optlen)
+{
+	struct luaulp_stats st;
+
+	mutex_lock(&ctx->lock);
+	st = ctx->stats;
+	if (ctx->rt) {
+		st.memory = luaulp_rt_memory(ctx->rt);
+		st.memory_max = luaulp_rt_memory_max(ctx->rt);
+	}
+	mutex_unlock(&ctx->lock);
+	return put_bytes(&st, sizeof(st), optval, optlen);
+}
+
 int luaulp_sockopt_get(struct sock *sk, int optname, char __user *optval,
 		       int __user *optlen)
 {
 	struct luaulp_sock *ctx = luaulp_sk(sk);
 	char buf[LUAULP_ERROR_MAX];
 
+	switch (optname) {
+	case LUAULP_STATS:
+		return luaulp_get_stats(ctx, optval, optlen);
+	case LUAULP_ONERROR:
+	case LUAULP_MEMLIMIT:
+		return luaulp_get_int(ctx, optname, optval, optlen);
+	}
+
 	mutex_lock(&ctx->lock);
 	switch (optname) {
 	case LUAULP_ENTRYPOINT:
 		strscpy(buf, ctx->entry, sizeof(buf));
+		break;
+	case LUAULP_SENDENTRY:
+		strscpy(buf, ctx->send_entry, sizeof(buf));
 		break;
 	case LUAULP_ERROR:
 		strscpy(buf, ctx->error, sizeof(buf));

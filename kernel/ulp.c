@@ -27,6 +27,8 @@ enum {
 
 static struct proto luaulp_prots[LUAULP_NFAMILIES];
 static struct proto *luaulp_base[LUAULP_NFAMILIES];	/* acquire/release */
+static struct proto_ops luaulp_ops[LUAULP_NFAMILIES];
+static const struct proto_ops *luaulp_ops_base[LUAULP_NFAMILIES];
 static DEFINE_MUTEX(luaulp_prot_mutex);
 
 /*
@@ -48,6 +50,9 @@ static int luaulp_getsockopt(struct sock *sk, int level, int optname,
 {
 	struct luaulp_sock *ctx = luaulp_sk(sk);
 
+	if (level == SOL_TCP && optname == TCP_ZEROCOPY_RECEIVE &&
+	    READ_ONCE(ctx->entry[0]))
+		return -EOPNOTSUPP;	/* would bypass the receive entry */
 	if (level != SOL_LUA)
 		return ctx->orig_prot->getsockopt(sk, level, optname, optval,
 						  optlen);
@@ -73,6 +78,8 @@ static void luaulp_close(struct sock *sk, long timeout)
 	ctx = luaulp_sk(sk);
 	orig = ctx->orig_prot;
 	WRITE_ONCE(sk->sk_prot, orig);
+	if (sk->sk_socket)
+		WRITE_ONCE(sk->sk_socket->ops, ctx->orig_ops);
 	/* Readers of icsk_ulp_data outside the socket lock (inet_diag's
 	 * get_info) run under RCU: they see the context or NULL. */
 	write_lock_bh(&sk->sk_callback_lock);
@@ -83,6 +90,8 @@ static void luaulp_close(struct sock *sk, long timeout)
 	/* No one else can reach ctx now: the last file reference is gone. */
 	if (ctx->rt)
 		luaulp_rt_destroy(ctx->rt);
+	luaulp_recv_free(ctx);
+	mutex_destroy(&ctx->recv_lock);
 	mutex_destroy(&ctx->lock);
 	call_rcu(&ctx->rcu, luaulp_ctx_free_rcu);
 
@@ -94,24 +103,49 @@ static void luaulp_build_proto(struct proto *prot, const struct proto *base)
 	*prot = *base;
 	prot->setsockopt = luaulp_setsockopt;
 	prot->getsockopt = luaulp_getsockopt;
+	prot->recvmsg = luaulp_recvmsg;
+	prot->sendmsg = luaulp_sendmsg;
 	prot->close = luaulp_close;
 }
 
+/*
+ * The socket-layer methods that read around sk_prot->recvmsg: without
+ * splice_read, splice() falls back to read_iter, i.e. our recvmsg; without
+ * mmap there is no zero-copy receive.  read_sock serves in-kernel readers
+ * only (which attach their own ULP or psock and so never meet ours).
+ */
+static void luaulp_build_ops(struct proto_ops *ops,
+			     const struct proto_ops *base)
+{
+	*ops = *base;
+	ops->splice_read = NULL;
+	ops->mmap = sock_no_mmap;
+}
+
 /* Process context, socket lock held. */
-static struct proto *luaulp_proto_for(struct sock *sk)
+static int luaulp_proto_for(struct sock *sk, struct proto **prot,
+			    const struct proto_ops **ops)
 {
 	int fam = sk->sk_family == AF_INET6 ? LUAULP_V6 : LUAULP_V4;
 	struct proto *base = READ_ONCE(sk->sk_prot);
+	const struct proto_ops *obase = READ_ONCE(sk->sk_socket->ops);
 
-	if (unlikely(base != smp_load_acquire(&luaulp_base[fam]))) {
+	if (unlikely(base != smp_load_acquire(&luaulp_base[fam]) ||
+		     obase != smp_load_acquire(&luaulp_ops_base[fam]))) {
 		mutex_lock(&luaulp_prot_mutex);
 		if (base != luaulp_base[fam]) {
 			luaulp_build_proto(&luaulp_prots[fam], base);
 			smp_store_release(&luaulp_base[fam], base);
 		}
+		if (obase != luaulp_ops_base[fam]) {
+			luaulp_build_ops(&luaulp_ops[fam], obase);
+			smp_store_release(&luaulp_ops_base[fam], obase);
+		}
 		mutex_unlock(&luaulp_prot_mutex);
 	}
-	return &luaulp_prots[fam];
+	*prot = &luaulp_prots[fam];
+	*ops = &luaulp_ops[fam];
+	return 0;
 }
 
 /*
@@ -121,7 +155,9 @@ static struct proto *luaulp_proto_for(struct sock *sk)
  */
 static int luaulp_init(struct sock *sk)
 {
+	const struct proto_ops *ops;
 	struct luaulp_sock *ctx;
+	struct proto *prot;
 
 	/* Connected, or on its way there (a non-blocking connect()). */
 	if (!((1 << sk->sk_state) &
@@ -129,18 +165,26 @@ static int luaulp_init(struct sock *sk)
 		return -ENOTCONN;
 	if (sk->sk_family != AF_INET && sk->sk_family != AF_INET6)
 		return -EAFNOSUPPORT;
+	/* Kernel sockets without a struct socket are not ours to script. */
+	if (!sk->sk_socket)
+		return -EINVAL;
 
 	ctx = kzalloc(sizeof(*ctx), GFP_KERNEL);
 	if (!ctx)
 		return -ENOMEM;
 	ctx->sk = sk;
 	ctx->orig_prot = READ_ONCE(sk->sk_prot);
+	ctx->orig_ops = READ_ONCE(sk->sk_socket->ops);
+	ctx->onerror = LUAULP_ONERROR_PASS;
 	mutex_init(&ctx->lock);
+	mutex_init(&ctx->recv_lock);
+	luaulp_proto_for(sk, &prot, &ops);
 
 	write_lock_bh(&sk->sk_callback_lock);
 	rcu_assign_pointer(inet_csk(sk)->icsk_ulp_data, ctx);
 	write_unlock_bh(&sk->sk_callback_lock);
-	WRITE_ONCE(sk->sk_prot, luaulp_proto_for(sk));
+	WRITE_ONCE(sk->sk_prot, prot);
+	WRITE_ONCE(sk->sk_socket->ops, ops);
 	return 0;
 }
 

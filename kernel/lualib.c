@@ -1,0 +1,142 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The "luaulp" table of a socket's state: what scripts can do besides
+ * returning a verdict.
+ *
+ *   luaulp.PASS, luaulp.DROP, luaulp.RESET   verdicts (false, true, token)
+ *   luaulp.send(s)        send s to the peer now, from the kernel; never
+ *                         waits: returns the bytes sent, or nil and an error
+ *   luaulp.log(s)         log s (rate-limited) with the socket's addresses
+ *   luaulp.time()         seconds since the epoch
+ *   luaulp.clock()        milliseconds of a monotonic clock
+ *   luaulp.socket         { family = "inet"|"inet6", local_addr, local_port,
+ *                           remote_addr, remote_port }
+ *
+ * Context: called by Lua inside an entry or a loaded chunk, ctx->lock held,
+ * process context.
+ */
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
+#include <linux/errno.h>
+#include <linux/ktime.h>
+#include <linux/timekeeping.h>
+#include <net/sock.h>
+
+#include "lua.h"
+#include "lauxlib.h"
+
+#include "luaulp.h"
+#include "runtime.h"
+
+static struct luaulp_sock *ctx_of(lua_State *L)
+{
+	return luaulp_rt_owner(L);
+}
+
+static int l_send(lua_State *L)
+{
+	size_t len;
+	const char *s = luaL_checklstring(L, 1, &len);
+	int n = luaulp_send_from_script(ctx_of(L), s, len);
+
+	if (n < 0) {
+		lua_pushnil(L);
+		if (n == -EAGAIN)
+			lua_pushliteral(L, "EAGAIN (send buffer full)");
+		else
+			lua_pushfstring(L, "error %d", -n);
+		return 2;
+	}
+	lua_pushinteger(L, n);
+	return 1;
+}
+
+static int l_log(lua_State *L)
+{
+	struct sock *sk = ctx_of(L)->sk;
+	const char *msg = luaL_checkstring(L, 1);
+
+	if (sk->sk_family == AF_INET6)
+		pr_info_ratelimited("[%pI6c]:%u -> [%pI6c]:%u: %s\n",
+				    &sk->sk_v6_rcv_saddr, sk->sk_num,
+				    &sk->sk_v6_daddr, ntohs(sk->sk_dport), msg);
+	else
+		pr_info_ratelimited("%pI4:%u -> %pI4:%u: %s\n",
+				    &sk->sk_rcv_saddr, sk->sk_num,
+				    &sk->sk_daddr, ntohs(sk->sk_dport), msg);
+	return 0;
+}
+
+static int l_time(lua_State *L)
+{
+	lua_pushinteger(L, ktime_get_real_seconds());
+	return 1;
+}
+
+static int l_clock(lua_State *L)
+{
+	lua_pushinteger(L, ktime_get_ns() / NSEC_PER_MSEC);
+	return 1;
+}
+
+static void set_addr(lua_State *L, const char *field, struct sock *sk,
+		     bool local)
+{
+	char buf[64];
+
+	if (sk->sk_family == AF_INET6)
+		snprintf(buf, sizeof(buf), "%pI6c",
+			 local ? &sk->sk_v6_rcv_saddr : &sk->sk_v6_daddr);
+	else
+		snprintf(buf, sizeof(buf), "%pI4",
+			 local ? &sk->sk_rcv_saddr : &sk->sk_daddr);
+	lua_pushstring(L, buf);
+	lua_setfield(L, -2, field);
+}
+
+/* Protected: called through luaulp_rt_pcall. */
+static int lib_open(lua_State *L)
+{
+	static const luaL_Reg funcs[] = {
+		{ "send", l_send },
+		{ "log", l_log },
+		{ "time", l_time },
+		{ "clock", l_clock },
+		{ NULL, NULL }
+	};
+	struct sock *sk = ctx_of(L)->sk;
+
+	if (lua_getglobal(L, "luaulp") != LUA_TTABLE) {
+		lua_pop(L, 1);
+		lua_newtable(L);
+		lua_pushvalue(L, -1);
+		lua_setglobal(L, "luaulp");
+	}
+	luaL_setfuncs(L, funcs, 0);
+	lua_pushboolean(L, 0);
+	lua_setfield(L, -2, "PASS");
+	lua_pushboolean(L, 1);
+	lua_setfield(L, -2, "DROP");
+	lua_pushlightuserdata(L, (void *)&luaulp_reset_token);
+	lua_setfield(L, -2, "RESET");
+
+	lua_createtable(L, 0, 5);
+	lua_pushstring(L, sk->sk_family == AF_INET6 ? "inet6" : "inet");
+	lua_setfield(L, -2, "family");
+	set_addr(L, "local_addr", sk, true);
+	lua_pushinteger(L, sk->sk_num);
+	lua_setfield(L, -2, "local_port");
+	set_addr(L, "remote_addr", sk, false);
+	lua_pushinteger(L, ntohs(sk->sk_dport));
+	lua_setfield(L, -2, "remote_port");
+	lua_setfield(L, -2, "socket");
+	return 0;
+}
+
+int luaulp_lib_open(struct luaulp_sock *ctx)
+{
+	lua_State *L = luaulp_rt_lua(ctx->rt);
+
+	lua_pushcfunction(L, lib_open);
+	return luaulp_rt_pcall(ctx->rt, 0, 0);
+}

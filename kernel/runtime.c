@@ -1,0 +1,369 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The Lua runtime of luaulp: state lifecycle, the accounting allocator,
+ * the CPU budget and the protected runner.  The same file builds into the
+ * kernel module and into the user-space library (build/runtime/); what
+ * differs lives behind luaulp_plat_*() (runtime_kernel.c, runtime/host.c).
+ *
+ * Every call into Lua goes through lua_pcall of a C function, so an error
+ * (including "out of memory" while pushing a string) never reaches Lua's
+ * panic path.
+ */
+#ifdef __KERNEL__
+#include <linux/errno.h>
+#include <linux/kernel.h>
+#include <linux/string.h>
+#else
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#endif
+
+#include "lua.h"
+#include "lauxlib.h"
+#include "lstate.h"	/* allowhook, see rt_exhaust() */
+
+#include "runtime_priv.h"
+
+static struct luaulp_rt *rt_of(lua_State *L)
+{
+	return *(struct luaulp_rt **)lua_getextraspace(L);
+}
+
+/*
+ * lua_Alloc with a hard per-state cap.  Shrinking never fails (Lua assumes
+ * it cannot); a refused growth is a Lua memory error in the script.
+ */
+static void *rt_alloc(void *ud, void *ptr, size_t osize, size_t nsize)
+{
+	struct luaulp_rt *rt = ud;
+	void *p;
+
+	if (!ptr)
+		osize = 0;	/* osize is then a type tag */
+	if (nsize == 0) {
+		if (ptr) {
+			luaulp_plat_free(ptr);
+			rt->mem_used -= osize;
+			luaulp_plat_live_add(-(long)osize);
+		}
+		return NULL;
+	}
+	luaulp_plat_stack_mark();
+	if (nsize > osize &&
+	    (nsize - osize > rt->mem_max || rt->mem_used > rt->mem_max - (nsize - osize)))
+		return NULL;
+	p = luaulp_plat_realloc(ptr, osize, nsize);
+	if (!p) {
+		if (nsize <= osize)
+			return ptr;	/* keep the larger block */
+		return NULL;
+	}
+	rt->mem_used += nsize - osize;	/* wraps correctly when shrinking */
+	luaulp_plat_live_add((long)nsize - (long)osize);
+	return p;
+}
+
+static int rt_panic(lua_State *L)
+{
+	/* Unreachable: every entry is protected.  Nothing sane to do but
+	 * let Lua abort (BUG in the kernel). */
+	(void)L;
+	return 0;
+}
+
+static void rt_hook(lua_State *L, lua_Debug *ar);
+
+static void rt_exhaust(lua_State *L, struct luaulp_rt *rt)
+{
+	lua_Debug ar;
+
+	int level;
+
+	if (!rt->exhausted) {
+		rt->exhausted = 1;
+		snprintf(rt->err, sizeof(rt->err), "CPU budget exceeded");
+		/* the position of the innermost Lua frame, without allocating */
+		for (level = 0; level < 3 && lua_getstack(L, level, &ar); level++) {
+			if (lua_getinfo(L, "Sl", &ar) && ar.currentline > 0) {
+				snprintf(rt->err, sizeof(rt->err),
+					 "%s:%d: CPU budget exceeded",
+					 ar.short_src, ar.currentline);
+				break;
+			}
+		}
+	}
+	/* from now on this thread traps at every instruction, so no pcall
+	 * loop can swallow the error and carry on */
+	lua_sethook(L, rt_hook, LUA_MASKCOUNT, 1);
+	/*
+	 * Lua turns hooks off while one runs and turns them back on only when
+	 * the hook returns or an enclosing pcall ends.  An error raised here
+	 * first runs the message handler of an xpcall, which would then loop
+	 * with no hook at all: turn them back on before raising.
+	 */
+	L->allowhook = 1;
+	luaL_error(L, "CPU budget exceeded");
+}
+
+static int rt_over(struct luaulp_rt *rt)
+{
+	if (rt->budget < 0 || rt->exhausted)
+		return 1;
+	return rt->deadline_ns && luaulp_plat_now_ns() > rt->deadline_ns;
+}
+
+static void rt_hook(lua_State *L, lua_Debug *ar)
+{
+	struct luaulp_rt *rt = rt_of(L);
+	int count = lua_gethookcount(L);
+
+	(void)ar;
+	rt->budget -= count;
+	luaulp_plat_stack_mark();
+	luaulp_plat_yield();
+	if (rt_over(rt))
+		rt_exhaust(L, rt);
+	if (count != LUAULP_RT_HOOK_PERIOD)	/* a thread left over from an
+						 * exhausted call */
+		lua_sethook(L, rt_hook, LUA_MASKCOUNT, LUAULP_RT_HOOK_PERIOD);
+}
+
+/* Called by library code that works without running VM instructions. */
+void luaulp_rt_charge(lua_State *L, unsigned long units)
+{
+	struct luaulp_rt *rt = rt_of(L);
+
+	if (units > (unsigned long)rt->insn_budget)
+		units = rt->insn_budget + 1;
+	rt->budget -= (long)units;
+	if (rt_over(rt))
+		rt_exhaust(L, rt);
+}
+
+/* A fresh budget for one call from the embedder. */
+static void rt_arm(struct luaulp_rt *rt)
+{
+	unsigned long long tmax = luaulp_plat_time_max_ns();
+
+	rt->budget = (long)rt->insn_budget;
+	rt->exhausted = 0;
+	rt->err[0] = '\0';
+	rt->deadline_ns = tmax ? luaulp_plat_now_ns() + tmax : 0;
+	lua_sethook(rt->L, rt_hook, LUA_MASKCOUNT, LUAULP_RT_HOOK_PERIOD);
+}
+
+/* Keep the message of the error on top of the stack, without allocating. */
+static int rt_fail(struct luaulp_rt *rt, int status)
+{
+	lua_State *L = rt->L;
+
+	if (rt->exhausted)
+		return -ETIME;	/* message saved when it happened */
+	if (status == LUA_ERRMEM) {
+		snprintf(rt->err, sizeof(rt->err),
+			 "not enough memory (limit %lu bytes)",
+			 (unsigned long)rt->mem_max);
+		return -ENOMEM;
+	}
+	switch (lua_type(L, -1)) {
+	case LUA_TSTRING:
+		snprintf(rt->err, sizeof(rt->err), "%s", lua_tostring(L, -1));
+		break;
+	case LUA_TNUMBER:
+		snprintf(rt->err, sizeof(rt->err), "%lld",
+			 (long long)lua_tointeger(L, -1));
+		break;
+	default:
+		snprintf(rt->err, sizeof(rt->err), "(error object is a %s value)",
+			 luaL_typename(L, -1));
+		break;
+	}
+	return -EINVAL;
+}
+
+static int rt_open(lua_State *L)
+{
+	return luaulp_rt_openlibs(L);
+}
+
+int luaulp_rt_create(struct luaulp_rt **out, const struct luaulp_rt_limits *lim)
+{
+	struct luaulp_rt *rt;
+	lua_State *L;
+	size_t mmax = luaulp_plat_mem_max();
+	unsigned long budget = luaulp_plat_insn_budget();
+
+	*out = NULL;
+	rt = luaulp_plat_alloc(sizeof(*rt));
+	if (!rt)
+		return -ENOMEM;
+	/* per-state limits may only be lower than the module's */
+	rt->mem_max = (lim && lim->mem_max && lim->mem_max < mmax) ?
+		      lim->mem_max : mmax;
+	rt->insn_budget = (lim && lim->insn_budget && lim->insn_budget < budget) ?
+			  lim->insn_budget : budget;
+	if (rt->insn_budget > (unsigned long)(~0ul >> 2))
+		rt->insn_budget = ~0ul >> 2;
+
+	L = lua_newstate(rt_alloc, rt);
+	if (!L) {
+		luaulp_plat_free(rt);
+		return -ENOMEM;
+	}
+	rt->L = L;
+	*(struct luaulp_rt **)lua_getextraspace(L) = rt;
+	lua_atpanic(L, rt_panic);
+
+	rt_arm(rt);
+	lua_pushcfunction(L, rt_open);
+	if (lua_pcall(L, 0, 0, 0) != LUA_OK) {
+		luaulp_rt_destroy(rt);
+		return -ENOMEM;
+	}
+	lua_settop(L, 0);
+	*out = rt;
+	return 0;
+}
+
+void luaulp_rt_destroy(struct luaulp_rt *rt)
+{
+	if (!rt)
+		return;
+	/* __gc finalizers run in lua_close: give them one bounded budget */
+	rt_arm(rt);
+	lua_close(rt->L);
+	luaulp_plat_free(rt);
+}
+
+struct lua_State *luaulp_rt_lua(struct luaulp_rt *rt)
+{
+	return rt->L;
+}
+
+void luaulp_rt_set_owner(struct luaulp_rt *rt, void *owner)
+{
+	rt->owner = owner;
+}
+
+void *luaulp_rt_owner(struct lua_State *L)
+{
+	return rt_of(L)->owner;
+}
+
+struct exec_args {
+	const char *src;
+	size_t len;
+	const char *name;
+	char *result;
+	size_t rlen;
+	int loadstatus;
+};
+
+/* Append S to the result buffer, truncating; always NUL-terminated. */
+static void put_result(struct exec_args *a, size_t *pos, const char *s, size_t n)
+{
+	if (*pos + 1 >= a->rlen)
+		return;
+	if (n > a->rlen - 1 - *pos)
+		n = a->rlen - 1 - *pos;
+	memcpy(a->result + *pos, s, n);
+	*pos += n;
+	a->result[*pos] = '\0';
+}
+
+static int exec_protected(lua_State *L)
+{
+	struct exec_args *a = lua_touserdata(L, 1);
+	int i, top;
+	size_t pos = 0;
+
+	a->loadstatus = luaL_loadbufferx(L, a->src, a->len, a->name, "t");
+	if (a->loadstatus != LUA_OK)
+		return lua_error(L);
+	lua_call(L, 0, LUA_MULTRET);
+	top = lua_gettop(L);
+	if (!a->result || !a->rlen)
+		return 0;
+	a->result[0] = '\0';
+	for (i = 2; i <= top; i++) {
+		size_t n;
+		const char *s = luaL_tolstring(L, i, &n);
+
+		if (i > 2)
+			put_result(a, &pos, "\t", 1);
+		put_result(a, &pos, s, n);
+		lua_pop(L, 1);
+	}
+	return 0;
+}
+
+int luaulp_rt_exec(struct luaulp_rt *rt, const char *src, size_t len,
+		   const char *chunkname, char *result, size_t rlen)
+{
+	lua_State *L = rt->L;
+	struct exec_args a = {
+		.src = src, .len = len, .name = chunkname ? chunkname : "=chunk",
+		.result = result, .rlen = rlen, .loadstatus = LUA_OK,
+	};
+	int top = lua_gettop(L);
+	int status, ret = 0;
+
+	if (result && rlen)
+		result[0] = '\0';
+	rt_arm(rt);
+	lua_pushcfunction(L, exec_protected);
+	lua_pushlightuserdata(L, &a);
+	status = lua_pcall(L, 1, 0, 0);
+	if (status != LUA_OK) {
+		if (a.loadstatus == LUA_ERRMEM)
+			status = LUA_ERRMEM;
+		ret = rt_fail(rt, status);
+		if (result && rlen)
+			result[0] = '\0';
+	}
+	lua_settop(L, top);
+	return ret;
+}
+
+int luaulp_rt_pcall(struct luaulp_rt *rt, int nargs, int nresults)
+{
+	lua_State *L = rt->L;
+	int status, ret;
+
+	rt_arm(rt);
+	status = lua_pcall(L, nargs, nresults, 0);
+	if (status == LUA_OK)
+		return 0;
+	ret = rt_fail(rt, status);
+	lua_pop(L, 1);
+	return ret;
+}
+
+const char *luaulp_rt_error(struct luaulp_rt *rt)
+{
+	return rt->err;
+}
+
+size_t luaulp_rt_memory(struct luaulp_rt *rt)
+{
+	return rt->mem_used;
+}
+
+size_t luaulp_rt_memory_max(struct luaulp_rt *rt)
+{
+	return rt->mem_max;
+}
+
+int luaulp_rt_set_memory_max(struct luaulp_rt *rt, size_t max)
+{
+	if (max > rt->mem_max || max < rt->mem_used)
+		return -EINVAL;
+	rt->mem_max = max;
+	return 0;
+}
+
+long luaulp_rt_live_bytes(void)
+{
+	return luaulp_plat_live();
+}

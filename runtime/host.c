@@ -1,0 +1,92 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The runtime's user-space side (build/runtime/libluaulp_rt.a): malloc,
+ * a process-wide byte counter, CLOCK_MONOTONIC and arc4random, with the
+ * kernel module's default limits.  luaulp_rt_host_set_limits() changes
+ * them for the process (the module parameters' counterpart).
+ */
+#define _DEFAULT_SOURCE
+#include <stdatomic.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "runtime_priv.h"
+#include "runtime_host.h"
+
+static size_t mem_max = LUAULP_RT_HOST_MEM_MAX;
+static unsigned long insn_budget = LUAULP_RT_HOST_INSN_BUDGET;
+static unsigned long long time_max_ns = LUAULP_RT_HOST_TIME_MAX_MS * 1000000ull;
+static atomic_long live_bytes;
+
+void luaulp_rt_host_set_limits(size_t mem, unsigned long insns,
+			       unsigned long time_ms)
+{
+	if (mem)
+		mem_max = mem;
+	if (insns)
+		insn_budget = insns;
+	time_max_ns = (unsigned long long)time_ms * 1000000ull;
+}
+
+void *luaulp_plat_alloc(size_t size)
+{
+	return calloc(1, size);
+}
+
+void *luaulp_plat_realloc(void *p, size_t osize, size_t nsize)
+{
+	(void)osize;
+	return realloc(p, nsize);
+}
+
+void luaulp_plat_free(void *p)
+{
+	free(p);
+}
+
+void luaulp_plat_live_add(long delta)
+{
+	atomic_fetch_add_explicit(&live_bytes, delta, memory_order_relaxed);
+}
+
+long luaulp_plat_live(void)
+{
+	return atomic_load_explicit(&live_bytes, memory_order_relaxed);
+}
+
+size_t luaulp_plat_mem_max(void)
+{
+	return mem_max;
+}
+
+unsigned long luaulp_plat_insn_budget(void)
+{
+	return insn_budget;
+}
+
+unsigned long long luaulp_plat_time_max_ns(void)
+{
+	return time_max_ns;
+}
+
+unsigned long long luaulp_plat_now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (unsigned long long)ts.tv_sec * 1000000000ull + (unsigned long long)ts.tv_nsec;
+}
+
+void luaulp_plat_yield(void)
+{
+}
+
+void luaulp_plat_stack_mark(void)
+{
+}
+
+unsigned int luaulp_random32(void)
+{
+	return arc4random();
+}

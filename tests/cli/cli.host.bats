@@ -1,0 +1,197 @@
+#!/usr/bin/env bats
+# SPDX-License-Identifier: GPL-2.0
+# The luaulp command-line tool on the host.
+
+load /usr/lib/bats/bats-support/load
+load /usr/lib/bats/bats-assert/load
+
+ROOT=$(cd "$BATS_TEST_DIRNAME/../.." && pwd)
+CLI=$ROOT/build/cli/luaulp
+
+setup() {
+	[ -x "$CLI" ] || fail "build first: make user"
+	T=$(mktemp -d /tmp/luaulp-cli.XXXXXX)
+	printf 'function guard(data, size, nonblock)\n  return nil\nend\n' >"$T/guard.lua"
+}
+
+teardown() { rm -rf "$T"; }
+
+@test "usage: no command is a usage error, help succeeds, unknown commands are named" {
+	run "$CLI"
+	[ "$status" -eq 2 ]
+	assert_output --partial "Usage: luaulp COMMAND"
+	run "$CLI" --help
+	assert_success
+	assert_output --partial "luaulp check [-t] [CONF]"
+	assert_output --partial "luaulp stat"
+	assert_output --partial "luaulp run SCRIPT"
+	run "$CLI" frobnicate
+	[ "$status" -eq 2 ]
+	assert_output --partial 'unknown command "frobnicate"'
+}
+
+@test "check: a valid policy, human and tab-separated" {
+	cat >"$T/p.conf" <<-EOF
+	version = 1;
+	defaults = { entry = "guard"; script_dir = "$T"; };
+	rules = (
+	  { name = "web"; port = (80, "8000-8100"); exe = "nginx"; script = "guard.lua"; },
+	  { direction = "connect"; address = ("10.0.0.0/8", "::1"); port = 6379;
+	    script = "guard.lua"; send_entry = "guard"; fail = "closed"; on_error = "reset"; },
+	  { port = 443; script_name = "tls_sni"; }
+	);
+	EOF
+	run "$CLI" check "$T/p.conf"
+	assert_success
+	assert_line --index 0 --partial "$T/p.conf:4: rule \"web\": accept port 80,8000-8100 exe nginx address * -> $T/guard.lua entry guard"
+	assert_line --index 1 --partial "rule \"rule#2\": connect port 6379 exe * address 10.0.0.0/8,::1/128 -> $T/guard.lua entry guard send_entry guard, on_error reset, fail closed"
+	assert_line --index 2 --partial "registered script tls_sni entry guard"
+	assert_line --index 3 --partial "$T/p.conf: ok, 3 rules"
+	run "$CLI" check -t "$T/p.conf"
+	assert_success
+	assert_line --index 0 --regexp "^web	accept	80,8000-8100	nginx	\*	$T/guard.lua	guard	-	pass	open	(ok|unchecked)\$"
+	assert_line --index 1 --regexp "^rule#2	connect	6379	\*	10.0.0.0/8,::1/128	$T/guard.lua	guard	guard	reset	closed	(ok|unchecked)\$"
+	assert_line --index 2 "rule#3	accept	443	*	*	tls_sni	guard	-	pass	open	by-name"
+	[ "${#lines[@]}" -eq 3 ]
+}
+
+@test "check: errors quote the value and give file:line, exit 1" {
+	printf 'version = 1;\nrules = (\n  { port = "80-70"; entry = "guard"; script = "%s/guard.lua"; }\n);\n' "$T" >"$T/p.conf"
+	run "$CLI" check "$T/p.conf"
+	[ "$status" -eq 1 ]
+	assert_output "$T/p.conf:3: port \"80-70\" is not a port or range LO-HI in 1..65535"
+	printf 'rules = (\n  { port = 80; entry = "guard";\n    script = "missing.lua"; }\n);\n' >"$T/p.conf"
+	run "$CLI" check "$T/p.conf"
+	[ "$status" -eq 1 ]
+	assert_output "$T/p.conf:3: rule \"rule#1\": script $T/missing.lua: No such file or directory"
+	printf 'rules = (\n  { port = 80 }\n  { port = 81 }\n);\n' >"$T/p.conf"
+	run "$CLI" check "$T/p.conf"
+	[ "$status" -eq 1 ]
+	assert_output "$T/p.conf:3: syntax error"
+	run "$CLI" check "$T/none.conf"
+	[ "$status" -eq 1 ]
+	assert_output --partial "$T/none.conf: cannot read"
+}
+
+@test "check: without CONF it reads \$LUAULP_CONF" {
+	printf 'rules = ( { port = 81; entry = "guard"; script = "guard.lua"; } );\n' >"$T/p.conf"
+	LUAULP_CONF=$T/p.conf run "$CLI" check
+	assert_success
+	assert_output --partial "$T/p.conf: ok, 1 rule"
+}
+
+@test "check: the shipped config/luaulp.conf is valid" {
+	mkdir -p "$T/scripts"
+	if [ -r "$ROOT/scripts/http_guard.lua" ]; then
+		cp "$ROOT/scripts/http_guard.lua" "$T/scripts/"
+	else
+		printf 'function guard(data, size, nonblock) return nil end\n' >"$T/scripts/http_guard.lua"
+	fi
+	sed "s|\"/usr/local/share/luaulp/scripts\"|\"$T/scripts\"|" "$ROOT/config/luaulp.conf" >"$T/luaulp.conf"
+	grep -q "script_dir = \"$T/scripts\"" "$T/luaulp.conf"
+	run "$CLI" check -t "$T/luaulp.conf"
+	assert_success
+	assert_output --regexp "^http-guard	accept	80	\*	\*	$T/scripts/http_guard.lua	guard	-	pass	open	(ok|unchecked)\$"
+}
+
+@test "check: a script that fails to compile (when built with the runtime)" {
+	printf 'rules = ( { port = 81; entry = "guard"; script = "guard.lua"; } );\n' >"$T/p.conf"
+	if "$CLI" check -t "$T/p.conf" | grep -q unchecked; then
+		skip "built without the user-space runtime"
+	fi
+	printf 'function guard(\n' >"$T/bad.lua"
+	printf 'rules = (\n { port = 81; entry = "guard";\n   script = "bad.lua"; } );\n' >"$T/p.conf"
+	run "$CLI" check "$T/p.conf"
+	[ "$status" -eq 1 ]
+	assert_output --partial "$T/p.conf:3: rule \"rule#1\": $T/bad.lua:2:"
+	printf 'function other() end\n' >"$T/bad.lua"
+	run "$CLI" check "$T/p.conf"
+	[ "$status" -eq 1 ]
+	assert_output --partial "defines no function \"guard\""
+}
+
+@test "stat: without the module it says so and fails; bad options are usage errors" {
+	[ ! -e /sys/module/luaulp ] || skip "the luaulp module is loaded here"
+	run "$CLI" stat
+	[ "$status" -eq 1 ]
+	assert_output --partial "the luaulp module is not loaded"
+	run "$CLI" stat -x
+	[ "$status" -eq 2 ]
+	# The sock_diag dump itself works (no socket carries ULP "tls" here).
+	run "$CLI" stat -t -u tls
+	assert_success
+	assert_output ""
+}
+
+needs_runtime() {
+	printf 'rules = ( { port = 81; entry = "guard"; script = "guard.lua"; } );\n' >"$T/p.conf"
+	if "$CLI" check -t "$T/p.conf" | grep -q unchecked; then
+		skip "built without the user-space runtime"
+	fi
+}
+
+@test "run: verdicts pass, drop, replace over chunks; sends and stats" {
+	needs_runtime
+	cat >"$T/s.lua" <<-'EOF'
+	function recv(data, size, nonblock)
+	  if data:find("drop") then return luaulp.DROP end
+	  if data:find("x") then luaulp.send("saw x;"); return data:upper() end
+	  return nil
+	end
+	EOF
+	run bash -c "printf 'hello\nxyz\ndrop\nend\n' | '$CLI' run --chunk 5 --sent '$T/sent' --stats -v '$T/s.lua' 2>'$T/err'"
+	assert_success
+	# chunks: "hello" "\nxyz\n" "drop\n" "end\n"
+	assert_output "hello
+XYZ
+end"
+	run cat "$T/sent"
+	assert_output "saw x;"
+	run cat "$T/err"
+	assert_line "chunk 1: 5 bytes: pass"
+	assert_line "chunk 2: 5 bytes: replace with 5 bytes"
+	assert_line "chunk 3: 5 bytes: drop"
+	assert_line "chunk 4: 4 bytes: pass"
+	assert_line "recv_calls=4 bytes_in=19 discards=1 replacements=1 resets=0 errors=0 budget_hits=0 memory_hits=0 kernel_sent=6"
+}
+
+@test "run: RESET stops with exit 3; errors follow --on-error" {
+	needs_runtime
+	printf 'function recv(d) if d:find("BAD") then return luaulp.RESET end end\n' >"$T/r.lua"
+	run bash -c "printf 'okBAD' | '$CLI' run '$T/r.lua'"
+	[ "$status" -eq 3 ]
+	assert_output "chunk 1: 5 bytes: reset"
+	printf 'function recv(d) while true do end end\n' >"$T/loop.lua"
+	run bash -c "printf 'abc' | '$CLI' run --stats '$T/loop.lua' 2>&1"
+	assert_success
+	assert_line "chunk 1: 3 bytes: error: $T/loop.lua:1: CPU budget exceeded"
+	assert_line --partial "errors=1 budget_hits=1"
+	run bash -c "printf 'abc' | '$CLI' run '$T/loop.lua' 2>/dev/null"
+	assert_output "abc"
+	run bash -c "printf 'abc' | '$CLI' run --on-error reset '$T/loop.lua'"
+	[ "$status" -eq 3 ]
+	assert_line "chunk 1: reset (on-error reset)"
+	printf 'function recv(d) return 5 end\n' >"$T/num.lua"
+	run bash -c "printf 'abc' | '$CLI' run '$T/num.lua' 2>&1 >/dev/null"
+	assert_output "chunk 1: 3 bytes: error: entry returned no verdict (nil, boolean, string or luaulp.RESET)"
+}
+
+@test "run: a script that does not load, a missing entry, bad options" {
+	needs_runtime
+	printf 'function recv(\n' >"$T/bad.lua"
+	run bash -c "'$CLI' run '$T/bad.lua' </dev/null"
+	[ "$status" -eq 1 ]
+	assert_output --partial "$T/bad.lua:2:"
+	run bash -c "printf 'x' | '$CLI' run --entry nope '$T/guard.lua' 2>&1"
+	assert_success
+	assert_output --partial "error: entry 'nope' is not a function"
+	run "$CLI" run --chunk 0 "$T/guard.lua"
+	[ "$status" -eq 2 ]
+	assert_output --partial '--chunk "0" is not in 1..65536'
+	run "$CLI" run
+	[ "$status" -eq 2 ]
+	# The sandbox is the kernel's: no io, no os.
+	printf 'function recv(d) return io and "io" or os and "os" or "none" end\n' >"$T/sb.lua"
+	run bash -c "printf 'x' | '$CLI' run '$T/sb.lua'"
+	assert_output "none"
+}

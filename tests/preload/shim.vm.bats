@@ -1,0 +1,175 @@
+#!/usr/bin/env bats
+# SPDX-License-Identifier: GPL-2.0
+# libluaulp.so in the guest, with luaulp.ko loaded: attaching succeeds.
+# Run by tests/vm/run (root, repository root as cwd), on both kernels.
+
+load helpers
+
+setup() {
+	preload_setup
+	[ -e /sys/module/luaulp ] || fail "the luaulp module is not loaded"
+}
+
+teardown() {
+	stop_nginx
+	preload_teardown
+}
+
+rule() {
+	policy "version = 1;
+defaults = { entry = \"guard\"; };
+rules = (
+  { name = \"test\"; $1 script = \"$T/guard.lua\"; }
+);"
+}
+
+@test "accept rule: TCP_ULP lua succeeds on the accepted fd only" {
+	port=$(free_port)
+	rule "port = $port; exe = \"tcppair\";"
+	run traced "$TCPPAIR" pair "$port"
+	assert_success
+	a=$(fd_of accept)
+	run grep -E "setsockopt\\($a, SOL_TCP, TCP_ULP, \"lua\", 3\\) = 0" "$T/trace"
+	assert_success
+	run ulp_fds
+	assert_output "$a"
+}
+
+@test "connect rule: blocking and non-blocking connects get the script" {
+	port=$(free_port)
+	rule "direction = \"connect\"; port = $port;"
+	run traced "$TCPPAIR" pair "$port"
+	assert_success
+	c=$(fd_of connect)
+	run grep -E "setsockopt\\($c, SOL_TCP, TCP_ULP, \"lua\", 3\\) = 0" "$T/trace"
+	assert_success
+	run traced "$TCPPAIR" pair -n -6 "$port"
+	assert_success
+	c=$(fd_of connect)
+	run grep -E "setsockopt\\($c, SOL_TCP, TCP_ULP, \"lua\", 3\\) = 0" "$T/trace"
+	assert_success
+}
+
+@test "as root the script is loaded and set on both sides; data flows through it" {
+	port=$(free_port)
+	rule "direction = \"both\"; port = $port;"
+	start_server under_shim "$TCPPAIR" serve -c 2 "$port"
+	run under_shim "$TCPPAIR" send "$port" hello
+	assert_success
+	assert_output hello
+	run under_shim "$TCPPAIR" send -n "$port" again
+	assert_success
+	assert_output again
+	wait_server
+	[ "$server_rc" = 0 ]
+	run grep -c 'attached (script' "$T/log"
+	assert_output 4
+	run grep -c 'failed' "$T/log"
+	assert_output 0
+	# The entries ran: each end received its 5 bytes through the script.
+	run under_shim "$TCPPAIR" pair -s "$port"
+	assert_success
+	assert_line --regexp "^stats connect recv_calls=[1-9][0-9]* send_calls=0 bytes_in=5 bytes_out=0 errors=0\$"
+	assert_line --regexp "^stats accept recv_calls=[1-9][0-9]* send_calls=0 bytes_in=5 bytes_out=0 errors=0\$"
+}
+
+@test "stock nginx, workers as www-data: the script sits on the configured port's sockets only" {
+	id www-data >/dev/null 2>&1 || fail "no user www-data"
+	nginx_setup www-data
+	rule "port = $P1; exe = \"nginx\";"
+	ensure_sock_diag
+	start_nginx
+	run pgrep -u www-data -x nginx
+	assert_success
+	# Hold one connection open to each port, then look at them with ss.
+	exec 5<>"/dev/tcp/127.0.0.1/$P1"
+	exec 6<>"/dev/tcp/127.0.0.1/$P2"
+	sleep 1
+	run ss -tieH state established "( sport = :$P1 )"
+	echo "$output"
+	assert_output --partial "tcp-ulp-lua"
+	run ss -tieH state established "( sport = :$P2 )"
+	assert_success
+	refute_output --partial "tcp-ulp-lua"
+	run ss -tieH state listening "( sport = :$P1 )"
+	refute_output --partial "tcp-ulp-lua"
+	run "$CLI" stat -t
+	assert_success
+	assert_output --partial "	127.0.0.1:$P1	127.0.0.1:"
+	refute_output --partial "127.0.0.1:$P2	"
+	exec 5>&- 6>&-
+	# nginx still serves both ports.
+	run curl -sS --max-time 20 "http://127.0.0.1:$P1/"
+	assert_success
+	assert_output "hello from nginx"
+	run curl -sS --max-time 20 "http://127.0.0.1:$P2/"
+	assert_success
+	assert_output "hello from nginx"
+	run grep -cE "setsockopt\\([0-9]+<TCP:\\[127.0.0.1:$P1->[^]]*\\]>, SOL_TCP, TCP_ULP, \"lua\", 3\\) = 0" "$T/trace"
+	[ "$output" -ge 2 ]
+	run grep -c TCP_ULP "$T/trace"
+	[ "$output" -ge 2 ]
+	run grep -E "TCP_ULP.*:$P2->" "$T/trace"
+	assert_failure
+}
+
+@test "curl under the shim gets the connect-side rule" {
+	nginx_setup www-data
+	start_nginx_plain() {
+		nginx -e "$T/error.log" -c "$T/nginx.conf" -g "daemon off;" >/dev/null 2>&1 3>&- &
+		PIDS+=($!)
+		for i in $(seq 300); do
+			curl -s -o /dev/null "http://127.0.0.1:$P2/" && return 0
+			sleep 0.1
+		done
+		fail "nginx did not start"
+	}
+	start_nginx_plain
+	rule "direction = \"connect\"; port = $P1; exe = \"curl\";"
+	env LUAULP_CONF="$T/luaulp.conf" LUAULP_LOG="$T/log" LUAULP_LOG_LEVEL=debug \
+		strace -f -qq -yy -o "$T/trace" -E LD_PRELOAD="$LIB" \
+		-e trace=setsockopt,connect,getsockopt \
+		curl -sS --max-time 20 -o "$T/page" "http://127.0.0.1:$P1/" 3>&-
+	run cat "$T/page"
+	assert_output "hello from nginx"
+	run grep -E "setsockopt\\([0-9]+<TCP:\\[[^]]*->127.0.0.1:$P1\\]>, SOL_TCP, TCP_ULP, \"lua\", 3\\) = 0" "$T/trace"
+	assert_success
+	# ... and not for another port.
+	env LUAULP_CONF="$T/luaulp.conf" LUAULP_LOG="$T/log" \
+		strace -f -qq -o "$T/trace2" -E LD_PRELOAD="$LIB" -e trace=setsockopt \
+		curl -sS --max-time 20 -o /dev/null "http://127.0.0.1:$P2/" 3>&-
+	run grep -c TCP_ULP "$T/trace2"
+	assert_output 0
+}
+
+@test "fail-closed: a rule whose script cannot be set refuses the connection" {
+	port=$(free_port)
+	# A script by a name nobody registered: the ULP attaches, the script
+	# step fails, the rule says closed.
+	policy "rules = ( { port = $port; exe = \"tcppair\"; script_name = \"nobody_registered_this\";
+  entry = \"guard\"; fail = \"closed\"; } );"
+	start_server under_shim "$TCPPAIR" serve -c 1 "$port"
+	run "$TCPPAIR" send "$port" hello
+	assert_failure
+	wait_server
+	[ "$server_rc" = 1 ]
+	run cat "$T/server.err"
+	assert_output --partial "accept4: Software caused connection abort"
+	run grep -F 'rule "rule#1": script_name failed' "$T/log"
+	assert_success
+}
+
+@test "send_entry and on_error reach the kernel" {
+	port=$(free_port)
+	rule "port = $port; exe = \"tcppair\"; send_entry = \"guard\"; on_error = \"reset\";"
+	run traced "$TCPPAIR" pair "$port"
+	assert_success
+	a=$(fd_of accept)
+	# strace does not know SOL_LUA (999 = 0x3e7).
+	run grep -E "setsockopt\\($a, 0x3e7 [^,]*, 2, \"guard\", 5\\) = 0" "$T/trace"
+	assert_success
+	run grep -E "setsockopt\\($a, 0x3e7 [^,]*, 3, \"guard\", 5\\) = 0" "$T/trace"
+	assert_success
+	run grep -E "setsockopt\\($a, 0x3e7 [^,]*, 6, \\[1\\], 4\\) = 0" "$T/trace"
+	assert_success
+}
