@@ -1,7 +1,8 @@
 # SPDX-License-Identifier: GPL-2.0
 #
 # luaulp, the command-line tool: build/cli/luaulp.  It shares the policy
-# parser (build/preload/policy.o) with the shim.  If the user-space Lua
+# parser and the netlink client (build/preload/policy.o, genl.o, registry.o)
+# with the shim.  If the user-space Lua
 # runtime is part of the build (runtime/build.mk), `luaulp check` links it
 # and compiles every script; otherwise it only validates the policy.
 
@@ -20,7 +21,7 @@ LUAULP_USER_CFLAGS ?= -std=c11 -O2 -g -Wall -Wextra -Werror -Wshadow \
 	-Wformat=2 -Wno-format-nonliteral -D_FORTIFY_SOURCE=2 \
 	-fstack-protector-strong
 
-CLI_SRCS := cli/luaulp.c cli/check.c cli/stat.c cli/run.c
+CLI_SRCS := cli/luaulp.c cli/check.c cli/stat.c cli/run.c cli/registry.c
 CLI_OBJS := $(CLI_SRCS:%.c=$(B)/%.o)
 CLI_BIN := $(B)/cli/luaulp
 CLI_CFLAGS := $(LUAULP_USER_CFLAGS) -Ikernel/include -Ikernel -Ipreload -Icli -MMD -MP
@@ -31,8 +32,8 @@ CLI_RUNTIME := $(B)/runtime/libluaulp_rt.a
 CLI_CFLAGS += -DLUAULP_HAVE_RUNTIME
 # run.c uses lua.h as the runtime sees it (RT_CPPFLAGS, set later by
 # runtime/build.mk: recursive on purpose) and needs the patched sources.
-$(B)/cli/run.o: CLI_EXTRA_CFLAGS = $(RT_CPPFLAGS)
-$(B)/cli/run.o: | $(B)/lua/patched/.stamp
+$(B)/cli/run.o $(B)/cli/registry.o: CLI_EXTRA_CFLAGS = $(RT_CPPFLAGS)
+$(B)/cli/run.o $(B)/cli/registry.o: | $(B)/lua/patched/.stamp
 endif
 
 USER_TARGETS += $(CLI_BIN)
@@ -52,9 +53,10 @@ $(B)/cli/%.o: cli/%.c $(CLI_FLAGS_STAMP)
 	@$(if $(Q),echo "  CC      $@")
 	$(Q)$(CC) $(CLI_CFLAGS) $(CLI_EXTRA_CFLAGS) -c -o $@ $<
 
-$(CLI_BIN): $(CLI_OBJS) $(B)/preload/policy.o $(CLI_RUNTIME)
+CLI_SHARED := $(B)/preload/policy.o $(B)/preload/genl.o $(B)/preload/registry.o
+$(CLI_BIN): $(CLI_OBJS) $(CLI_SHARED) $(CLI_RUNTIME)
 	@$(if $(Q),echo "  LD      $@")
-	$(Q)$(CC) -pie -Wl,-z,relro,-z,now -o $@ $(CLI_OBJS) $(B)/preload/policy.o \
+	$(Q)$(CC) -pie -Wl,-z,relro,-z,now -o $@ $(CLI_OBJS) $(CLI_SHARED) \
 		$(CLI_RUNTIME) $(CLI_LIBS)
 
 install-cli: $(CLI_BIN)

@@ -5,6 +5,9 @@
  *   luaulp check [-t] [CONF]     validate a policy and the scripts it names
  *   luaulp stat [-t]             list scripted sockets and their counters
  *   luaulp run SCRIPT [...]      feed input through a script as the kernel would
+ *   luaulp register NAME FILE    register a script in the kernel by name
+ *   luaulp unregister NAME       remove a registered script
+ *   luaulp scripts [-t]          list the registered scripts
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -21,10 +24,16 @@ static const struct {
 	const char *usage;
 } commands[] = {
 	{ "check", cmd_check, "check [-t] [CONF]      validate a policy and compile its scripts" },
-	{ "stat",  cmd_stat,  "stat [-t]              list scripted sockets and their counters" },
+	{ "stat",  cmd_stat,  "stat [-t]              list scripted sockets and their counters\n"
+			      "  luaulp stat -d [-t] [-u ULP]\n"
+			      "                          the same through sock_diag (as ss -tie)" },
 	{ "run",   cmd_run,   "run SCRIPT [--entry F] [--chunk N] [--on-error pass|reset]\n"
 			      "                          [--sent FILE] [--stats] [-v] < INPUT\n"
 			      "                          feed INPUT through SCRIPT as the kernel would" },
+	{ "register", cmd_register, "register NAME FILE     compile FILE in the kernel as script NAME\n"
+			      "                          (CAP_NET_ADMIN; FILE - is stdin)" },
+	{ "unregister", cmd_unregister, "unregister NAME        remove registered script NAME" },
+	{ "scripts", cmd_scripts, "scripts [-t]           list the registered scripts" },
 };
 
 const char *cli_default_conf(void)
@@ -40,7 +49,9 @@ static int usage(FILE *f)
 	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
 		fprintf(f, "  %s %s\n", prog, commands[i].usage);
 	fprintf(f, "\n-t: tab-separated output for scripts, no header.\n"
-		   "The policy is $LUAULP_CONF, else %s.\n", LUAULP_CONF_DEFAULT);
+		   "The policy is $LUAULP_CONF, else %s.\n"
+		   "Exit status: 0 ok, 1 failure, 2 usage, 4 luaulp module not loaded.\n",
+		   LUAULP_CONF_DEFAULT);
 	return f == stdout ? 0 : 2;
 }
 

@@ -1,14 +1,21 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * luaulp stat [-t] [-u ULP]: list the TCP sockets (IPv4 and IPv6) that
- * carry ULP "lua", with what the module reports about each, via sock_diag
- * (the interface behind `ss -tie`).  The kernel shows ULP details only to
- * CAP_NET_ADMIN.
+ * luaulp stat [-t]: the scripted sockets of this network namespace, from
+ * the module's registry (generic netlink, LUAULP_CMD_GET_SOCKET): one line
+ * per socket with its addresses, inode, owner, script, entries and the
+ * counters of struct luaulp_stats.  Without CAP_NET_ADMIN the kernel shows
+ * only the caller's own sockets.
  *
- * Columns: state, local address, peer address, uid, inode, then the ULP's
- * attributes as key=value.  Until the uapi names the module's statistics,
- * they print as attrN=value (nested: attrN.M=value).
- * -t: tab-separated, no header.  -u: another ULP name (e.g. tls), for tests.
+ * -t: tab-separated, no header, one line per socket:
+ *   local peer inode uid script entry send_entry recv_calls send_calls
+ *   bytes_in bytes_out discards replacements resets errors budget_hits
+ *   memory_hits kernel_sent memory memory_max
+ * ("-" for no send entry; script is the registered name or "(source)").
+ *
+ * luaulp stat -d [-t] [-u ULP]: the older view through sock_diag (the
+ * interface behind `ss -tie`): TCP sockets carrying ULP "lua" (or ULP),
+ * with state, addresses, uid, inode and the ULP's attributes as attrN=value.
+ * The kernel shows ULP details there only to CAP_NET_ADMIN.
  */
 #define _GNU_SOURCE
 #include <arpa/inet.h>
@@ -25,6 +32,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "registry.h"
 
 static const char *const tcp_states[] = {
 	"?", "ESTAB", "SYN-SENT", "SYN-RECV", "FIN-WAIT-1", "FIN-WAIT-2",
@@ -209,39 +217,139 @@ out:
 	return ret;
 }
 
-int cmd_stat(int argc, char **argv)
+static int diag_stat(struct opts *o)
 {
-	struct opts o = { .ulp = "lua" };
-	int opt;
-
-	while ((opt = getopt(argc, argv, "tu:h")) != -1) {
-		switch (opt) {
-		case 't':
-			o.tabs = true;
-			break;
-		case 'u':
-			o.ulp = optarg;
-			break;
-		default:
-			fprintf(stderr, "Usage: %s stat [-t] [-u ULP]\n", prog);
-			return opt == 'h' ? 0 : 2;
-		}
-	}
-	if (optind != argc) {
-		fprintf(stderr, "Usage: %s stat [-t] [-u ULP]\n", prog);
-		return 2;
-	}
-	if (!strcmp(o.ulp, "lua") && access("/sys/module/luaulp", F_OK)) {
-		fprintf(stderr, "%s: stat: the luaulp module is not loaded\n", prog);
-		return 1;
+	if (!strcmp(o->ulp, "lua") && access("/sys/module/luaulp", F_OK)) {
+		fprintf(stderr, "%s: stat: luaulp module not loaded\n", prog);
+		return CLI_EXIT_NOMODULE;
 	}
 	if (geteuid() != 0)
 		fprintf(stderr, "%s: stat: note: the kernel shows ULP details only "
 			"to CAP_NET_ADMIN\n", prog);
-	if (!o.tabs)
+	if (!o->tabs)
 		printf("%-11s %-47s %-47s %6s %9s %s\n", "State", "Local", "Peer",
 		       "UID", "Inode", "Info");
-	if (dump(&o, AF_INET) || dump(&o, AF_INET6))
+	if (dump(o, AF_INET) || dump(o, AF_INET6))
 		return 1;
 	return 0;
+}
+
+/* --- the registry's view --------------------------------------------- */
+
+static void put_sock_addr(char *buf, size_t len, int family, const void *a,
+			  uint16_t port)
+{
+	char ip[INET6_ADDRSTRLEN] = "?";
+
+	inet_ntop(family, a, ip, sizeof(ip));
+	snprintf(buf, len, family == AF_INET6 ? "[%s]:%u" : "%s:%u", ip, port);
+}
+
+static int show_sock(const struct luaulp_sock_info *s, void *arg)
+{
+	struct opts *o = arg;
+	const struct luaulp_stats *st = &s->stats;
+	char local[64], peer[64];
+	const char *send = s->send_entry[0] ? s->send_entry : "-";
+
+	put_sock_addr(local, sizeof(local), s->family, s->local_addr, s->local_port);
+	put_sock_addr(peer, sizeof(peer), s->family, s->remote_addr, s->remote_port);
+	if (o->tabs) {
+		printf("%s\t%s\t%llu\t%u\t%s\t%s\t%s", local, peer,
+		       (unsigned long long)s->inode, s->uid,
+		       s->script[0] ? s->script : "-", s->entry[0] ? s->entry : "-",
+		       send);
+		printf("\t%llu\t%llu\t%llu\t%llu\t%llu\t%llu\t%llu\t%llu\t%llu"
+		       "\t%llu\t%llu\t%llu\t%llu\n",
+		       (unsigned long long)st->recv_calls,
+		       (unsigned long long)st->send_calls,
+		       (unsigned long long)st->bytes_in,
+		       (unsigned long long)st->bytes_out,
+		       (unsigned long long)st->discards,
+		       (unsigned long long)st->replacements,
+		       (unsigned long long)st->resets,
+		       (unsigned long long)st->errors,
+		       (unsigned long long)st->budget_hits,
+		       (unsigned long long)st->memory_hits,
+		       (unsigned long long)st->kernel_sent,
+		       (unsigned long long)st->memory,
+		       (unsigned long long)st->memory_max);
+	} else {
+		printf("%-47s %-47s %10llu %6u %s %s%s%s", local, peer,
+		       (unsigned long long)s->inode, s->uid,
+		       s->script[0] ? s->script : "-", s->entry[0] ? s->entry : "-",
+		       s->send_entry[0] ? "/" : "", s->send_entry);
+		if (s->have_stats)
+			printf(" recv=%llu send=%llu in=%llu out=%llu drop=%llu "
+			       "replace=%llu reset=%llu err=%llu budget=%llu "
+			       "memfail=%llu ksent=%llu mem=%llu/%llu",
+			       (unsigned long long)st->recv_calls,
+			       (unsigned long long)st->send_calls,
+			       (unsigned long long)st->bytes_in,
+			       (unsigned long long)st->bytes_out,
+			       (unsigned long long)st->discards,
+			       (unsigned long long)st->replacements,
+			       (unsigned long long)st->resets,
+			       (unsigned long long)st->errors,
+			       (unsigned long long)st->budget_hits,
+			       (unsigned long long)st->memory_hits,
+			       (unsigned long long)st->kernel_sent,
+			       (unsigned long long)st->memory,
+			       (unsigned long long)st->memory_max);
+		putchar('\n');
+	}
+	o->shown++;
+	return 0;
+}
+
+static int usage_stat(FILE *f)
+{
+	fprintf(f, "Usage: %s stat [-t]\n       %s stat -d [-t] [-u ULP]\n", prog, prog);
+	return f == stdout ? 0 : 2;
+}
+
+int cmd_stat(int argc, char **argv)
+{
+	struct opts o = { .ulp = "lua" };
+	bool diag = false;
+	struct lgenl g;
+	int opt, ret, err;
+
+	while ((opt = getopt(argc, argv, "tdu:h")) != -1) {
+		switch (opt) {
+		case 't':
+			o.tabs = true;
+			break;
+		case 'd':
+			diag = true;
+			break;
+		case 'u':
+			o.ulp = optarg;
+			diag = true;
+			break;
+		default:
+			return usage_stat(opt == 'h' ? stdout : stderr);
+		}
+	}
+	if (optind != argc)
+		return usage_stat(stderr);
+	if (diag)
+		return diag_stat(&o);
+	ret = cli_registry_open(&g, "stat");
+	if (ret)
+		return ret;
+	if (!o.tabs) {
+		if (geteuid() != 0)
+			fprintf(stderr, "%s: stat: note: only your own sockets "
+				"(CAP_NET_ADMIN sees all)\n", prog);
+		printf("%-47s %-47s %10s %6s %s\n", "Local", "Peer", "Inode", "UID",
+		       "Script Entry[/Send] Counters");
+	}
+	err = luaulp_reg_sockets(&g, show_sock, &o);
+	if (err) {
+		cli_registry_error("stat", NULL, err, &g);
+		ret = 1;
+	}
+	lgenl_close(&g);
+	return ret;
 }

@@ -11,6 +11,7 @@
  *   luaulp.clock()        milliseconds of a monotonic clock
  *   luaulp.socket         { family = "inet"|"inet6", local_addr, local_port,
  *                           remote_addr, remote_port }
+ *   luaulp.store          the shared store (store.c)
  *
  * Context: called by Lua inside an entry or a loaded chunk, ctx->lock held,
  * process context.
@@ -130,7 +131,7 @@ static int lib_open(lua_State *L)
 	lua_pushinteger(L, ntohs(sk->sk_dport));
 	lua_setfield(L, -2, "remote_port");
 	lua_setfield(L, -2, "socket");
-	return 0;
+	return luaulp_store_open(L);
 }
 
 int luaulp_lib_open(struct luaulp_sock *ctx)

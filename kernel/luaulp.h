@@ -35,6 +35,7 @@ struct luaulp_sock {
 
 	struct mutex		lock;
 	struct luaulp_rt	*rt;		/* NULL until the first script */
+	char			script[LUAULP_NAME_MAX + 1];	/* or "(source)" */
 	char			entry[LUAULP_NAME_MAX + 1];
 	char			send_entry[LUAULP_NAME_MAX + 1];
 	int			onerror;
@@ -47,6 +48,9 @@ struct luaulp_sock {
 	size_t			pending_len;
 	size_t			pending_off;
 
+	struct list_head	node;		/* luaulp_net.socks */
+	unsigned long		ino;		/* for luaulp stat and ss -e */
+	kuid_t			uid;
 	struct rcu_head		rcu;
 };
 
@@ -91,6 +95,20 @@ int luaulp_recvmsg(struct sock *sk, struct msghdr *msg, size_t len,
 int luaulp_sendmsg(struct sock *sk, struct msghdr *msg, size_t size);
 void luaulp_recv_free(struct luaulp_sock *ctx);
 int luaulp_send_from_script(struct luaulp_sock *ctx, const char *p, size_t len);
+
+/* registry.c */
+int luaulp_registry_init(void);
+void luaulp_registry_exit(void);
+bool luaulp_script_name_valid(const char *s);
+int luaulp_registry_attach(struct sock *sk, struct luaulp_sock *ctx,
+			   const char *name);
+void luaulp_registry_add_sock(struct luaulp_sock *ctx);
+void luaulp_registry_del_sock(struct luaulp_sock *ctx);
+
+/* store.c */
+int luaulp_store_init(void);
+void luaulp_store_exit(void);
+int luaulp_store_open(struct lua_State *L);
 
 /* lualib.c: fill the "luaulp" table of a new state (protected mode). */
 int luaulp_lib_open(struct luaulp_sock *ctx);

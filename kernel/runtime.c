@@ -21,9 +21,14 @@
 
 #include "lua.h"
 #include "lauxlib.h"
-#include "lstate.h"	/* allowhook, see rt_exhaust() */
+#include "ldebug.h"	/* luaG_runerror: luaulp_rt_cstack_check() */
+#include "ldo.h"		/* luaD_throw: rt_exhaust() */
 
 #include "runtime_priv.h"
+
+#ifndef noinline
+#define noinline __attribute__((__noinline__))
+#endif
 
 static struct luaulp_rt *rt_of(lua_State *L)
 {
@@ -74,36 +79,41 @@ static int rt_panic(lua_State *L)
 
 static void rt_hook(lua_State *L, lua_Debug *ar);
 
-static void rt_exhaust(lua_State *L, struct luaulp_rt *rt)
+/* The message, with the position of the innermost Lua frame, kept without
+ * allocating.  Not inlined: its lua_Debug stays off the hook's frame. */
+static noinline void rt_exhaust_msg(lua_State *L, struct luaulp_rt *rt)
 {
 	lua_Debug ar;
-
 	int level;
 
+	snprintf(rt->err, sizeof(rt->err), "CPU budget exceeded");
+	for (level = 0; level < 3 && lua_getstack(L, level, &ar); level++) {
+		if (lua_getinfo(L, "Sl", &ar) && ar.currentline > 0) {
+			snprintf(rt->err, sizeof(rt->err),
+				 "%s:%d: CPU budget exceeded",
+				 ar.short_src, ar.currentline);
+			break;
+		}
+	}
+}
+
+static void rt_exhaust(lua_State *L, struct luaulp_rt *rt)
+{
 	if (!rt->exhausted) {
 		rt->exhausted = 1;
-		snprintf(rt->err, sizeof(rt->err), "CPU budget exceeded");
-		/* the position of the innermost Lua frame, without allocating */
-		for (level = 0; level < 3 && lua_getstack(L, level, &ar); level++) {
-			if (lua_getinfo(L, "Sl", &ar) && ar.currentline > 0) {
-				snprintf(rt->err, sizeof(rt->err),
-					 "%s:%d: CPU budget exceeded",
-					 ar.short_src, ar.currentline);
-				break;
-			}
-		}
+		rt_exhaust_msg(L, rt);
 	}
 	/* from now on this thread traps at every instruction, so no pcall
 	 * loop can swallow the error and carry on */
 	lua_sethook(L, rt_hook, LUA_MASKCOUNT, 1);
 	/*
-	 * Lua turns hooks off while one runs and turns them back on only when
-	 * the hook returns or an enclosing pcall ends.  An error raised here
-	 * first runs the message handler of an xpcall, which would then loop
-	 * with no hook at all: turn them back on before raising.
+	 * Throw without calling the message handler of an xpcall: it would
+	 * run script code after the budget is spent, with hooks off (Lua
+	 * disables them while a hook runs), so nothing could stop it; and the
+	 * same error in the handler would nest one C level per attempt.
 	 */
-	L->allowhook = 1;
-	luaL_error(L, "CPU budget exceeded");
+	lua_pushliteral(L, "CPU budget exceeded");
+	luaD_throw(L, LUA_ERRRUN);
 }
 
 static int rt_over(struct luaulp_rt *rt)
@@ -141,6 +151,33 @@ void luaulp_rt_charge(lua_State *L, unsigned long units)
 		rt_exhaust(L, rt);
 }
 
+/* patches/06: called where Lua counts C levels (luaD_call). */
+void luaulp_rt_cstack_check(lua_State *L)
+{
+	struct luaulp_rt *rt = rt_of(L);
+	unsigned long left = luaulp_plat_stack_left();
+
+	if (left >= LUAULP_RT_STACK_SOFT) {
+		rt->cstack_err = 0;
+		return;
+	}
+	luaulp_plat_stack_mark();
+	if (left < LUAULP_RT_STACK_HARD)
+		luaD_throw(L, LUA_ERRERR);	/* no message handler */
+	if (!rt->cstack_err) {
+		/* once: let a message handler run in the space left */
+		rt->cstack_err = 1;
+		luaG_runerror(L, "C stack overflow");
+	}
+}
+
+/* patches/06: lua_resume and the parser only ask. */
+int luaulp_rt_cstack_low(lua_State *L)
+{
+	(void)L;
+	return luaulp_plat_stack_left() < LUAULP_RT_STACK_SOFT;
+}
+
 /* A fresh budget for one call from the embedder. */
 static void rt_arm(struct luaulp_rt *rt)
 {
@@ -148,6 +185,7 @@ static void rt_arm(struct luaulp_rt *rt)
 
 	rt->budget = (long)rt->insn_budget;
 	rt->exhausted = 0;
+	rt->cstack_err = 0;
 	rt->err[0] = '\0';
 	rt->deadline_ns = tmax ? luaulp_plat_now_ns() + tmax : 0;
 	lua_sethook(rt->L, rt_hook, LUA_MASKCOUNT, LUAULP_RT_HOOK_PERIOD);
@@ -169,6 +207,9 @@ static int rt_fail(struct luaulp_rt *rt, int status)
 	switch (lua_type(L, -1)) {
 	case LUA_TSTRING:
 		snprintf(rt->err, sizeof(rt->err), "%s", lua_tostring(L, -1));
+		/* lauxlib reports a failed buffer growth as a plain error */
+		if (strstr(rt->err, "not enough memory for buffer allocation"))
+			return -ENOMEM;
 		break;
 	case LUA_TNUMBER:
 		snprintf(rt->err, sizeof(rt->err), "%lld",

@@ -139,6 +139,11 @@ void luaulp_plat_stack_mark(void)
 		WRITE_ONCE(stack_peak, used);
 }
 
+unsigned long luaulp_plat_stack_left(void)
+{
+	return current_stack_pointer - (unsigned long)task_stack_page(current);
+}
+
 unsigned int luaulp_random32(void)
 {
 	return get_random_u32();

@@ -3,7 +3,8 @@
  * The sandbox: the libraries a luaulp script sees.
  *
  *   base      without print, dofile, loadfile; load() accepts text only;
- *             collectgarbage() only "collect", "count", "step", "isrunning"
+ *             collectgarbage() only "collect", "count", "step", "isrunning";
+ *             setmetatable() refuses __gc
  *   string    without dump; format() refuses float conversions; rep() and
  *             the pattern functions are charged to the CPU budget
  *   table     insert/remove/move/sort charged by the elements they move
@@ -54,6 +55,23 @@ static int sb_load(lua_State *L)
 	lua_pushliteral(L, "t");
 	if (lua_gettop(L) > 3)
 		lua_replace(L, 3);
+	return call_orig(L);
+}
+
+/*
+ * setmetatable: no __gc.  Lua runs finalizers with hooks off, so a looping
+ * __gc could never be stopped; and they would run at any allocation and in
+ * lua_close.  Lua marks an object for finalization only when its metatable
+ * has __gc at setmetatable time, so checking here is enough.
+ */
+static int sb_setmetatable(lua_State *L)
+{
+	if (lua_type(L, 2) == LUA_TTABLE) {
+		lua_pushliteral(L, "__gc");
+		if (lua_rawget(L, 2) != LUA_TNIL)
+			return luaL_error(L, "__gc metamethods are not supported");
+		lua_pop(L, 1);
+	}
 	return call_orig(L);
 }
 
@@ -266,6 +284,7 @@ int luaulp_rt_openlibs(lua_State *L)
 	drop(L, "loadfile");
 	wrap(L, "load", sb_load);
 	wrap(L, "collectgarbage", sb_collectgarbage);
+	wrap(L, "setmetatable", sb_setmetatable);
 	lua_pop(L, 1);
 
 	luaL_requiref(L, LUA_STRLIBNAME, luaopen_string, 1);

@@ -24,6 +24,7 @@ struct luaulp_rt {
 	long budget;			/* units left in the current call */
 	unsigned long long deadline_ns;	/* wall-clock ceiling of the call */
 	int exhausted;			/* budget spent: every hook raises */
+	int cstack_err;			/* "C stack overflow" raised */
 	char err[LUAULP_RT_ERRLEN];
 };
 
@@ -39,6 +40,10 @@ unsigned long long luaulp_plat_time_max_ns(void);	/* 0: none */
 unsigned long long luaulp_plat_now_ns(void);
 void luaulp_plat_yield(void);			/* may reschedule */
 void luaulp_plat_stack_mark(void);		/* record stack depth */
+unsigned long luaulp_plat_stack_left(void);	/* bytes; ~0ul: unknown */
+
+#define LUAULP_RT_STACK_SOFT	(7 * 1024)	/* "C stack overflow" below */
+#define LUAULP_RT_STACK_HARD	(5 * 1024)	/* LUA_ERRERR below */
 
 /* randomness for Lua's hash seed and sort pivots (also in luaulp_conf.h) */
 unsigned int luaulp_random32(void);

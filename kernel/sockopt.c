@@ -81,6 +81,8 @@ static int luaulp_load_script(struct sock *sk, struct luaulp_sock *ctx,
 		err = luaulp_rt_exec(ctx->rt, src, optlen, "=script",
 				     ctx->result, sizeof(ctx->result));
 		set_error(ctx, err ? luaulp_rt_error(ctx->rt) : "");
+		if (!err)
+			strscpy(ctx->script, "(source)", sizeof(ctx->script));
 	}
 	mutex_unlock(&ctx->lock);
 out_free:
@@ -186,6 +188,29 @@ static int luaulp_set_memlimit(struct luaulp_sock *ctx, sockptr_t optval,
 	return err;
 }
 
+static int luaulp_attach_name(struct sock *sk, struct luaulp_sock *ctx,
+			      sockptr_t optval, unsigned int optlen)
+{
+	char name[LUAULP_NAME_MAX + 2];
+
+	if (optlen == 0 || optlen > LUAULP_NAME_MAX + 1)
+		return -EINVAL;
+	if (sockptr_is_null(optval))
+		return -EFAULT;
+	if (copy_from_sockptr(name, optval, optlen))
+		return -EFAULT;
+	if (name[optlen - 1] == '\0')
+		optlen--;
+	name[optlen] = '\0';
+	if (strlen(name) != optlen || !luaulp_script_name_valid(name)) {
+		mutex_lock(&ctx->lock);
+		set_error(ctx, "script names are 1-64 of [A-Za-z0-9_.-]");
+		mutex_unlock(&ctx->lock);
+		return -EINVAL;
+	}
+	return luaulp_registry_attach(sk, ctx, name);
+}
+
 int luaulp_sockopt_set(struct sock *sk, int optname, sockptr_t optval,
 		       unsigned int optlen)
 {
@@ -202,6 +227,8 @@ int luaulp_sockopt_set(struct sock *sk, int optname, sockptr_t optval,
 		return luaulp_set_onerror(ctx, optval, optlen);
 	case LUAULP_MEMLIMIT:
 		return luaulp_set_memlimit(ctx, optval, optlen);
+	case LUAULP_ATTACHNAME:
+		return luaulp_attach_name(sk, ctx, optval, optlen);
 	default:
 		return -ENOPROTOOPT;
 	}

@@ -87,6 +87,7 @@ static void luaulp_close(struct sock *sk, long timeout)
 	write_unlock_bh(&sk->sk_callback_lock);
 	release_sock(sk);
 
+	luaulp_registry_del_sock(ctx);
 	/* No one else can reach ctx now: the last file reference is gone. */
 	if (ctx->rt)
 		luaulp_rt_destroy(ctx->rt);
@@ -176,6 +177,10 @@ static int luaulp_init(struct sock *sk)
 	ctx->orig_prot = READ_ONCE(sk->sk_prot);
 	ctx->orig_ops = READ_ONCE(sk->sk_socket->ops);
 	ctx->onerror = LUAULP_ONERROR_PASS;
+	ctx->ino = sock_i_ino(sk);
+	/* The user whose scripts these are: the process attaching (an nginx
+	 * worker), not the socket's creator (its root master). */
+	ctx->uid = current_euid();
 	mutex_init(&ctx->lock);
 	mutex_init(&ctx->recv_lock);
 	luaulp_proto_for(sk, &prot, &ops);
@@ -185,6 +190,7 @@ static int luaulp_init(struct sock *sk)
 	write_unlock_bh(&sk->sk_callback_lock);
 	WRITE_ONCE(sk->sk_prot, prot);
 	WRITE_ONCE(sk->sk_socket->ops, ops);
+	luaulp_registry_add_sock(ctx);
 	return 0;
 }
 

@@ -3,26 +3,39 @@
  * The setsockopt sequence that scripts one socket:
  *
  *   setsockopt(fd, SOL_TCP, TCP_ULP, "lua", 3)
+ *   setsockopt(fd, SOL_LUA, LUAULP_ATTACHNAME, name, len)    script_name, or
+ *                                      script = file registered at start-up
  *   setsockopt(fd, SOL_LUA, LUAULP_LOADSCRIPT, src, len)     script = file
  *   setsockopt(fd, SOL_LUA, LUAULP_ENTRYPOINT, entry, len)
  *
  *   setsockopt(fd, SOL_LUA, LUAULP_SENDENTRY, send_entry, len)  if set
  *   setsockopt(fd, SOL_LUA, LUAULP_ONERROR, &int, sizeof(int))   if not pass
  *
- * Attaching by registered name is not in the uapi yet: OPT_ATTACHNAME is 0
- * below until it is; defining its number there is all it takes.
+ * Registration: a process with CAP_NET_ADMIN (nginx's root master, in the
+ * library's constructor, before it forks workers and drops privileges)
+ * registers each rule's script file in the kernel's registry under a name
+ * derived from the rule and the source (luaulp_script_name_derive); every
+ * socket then attaches by that name, in the master and in its unprivileged
+ * workers alike, which also saves parsing the source per connection.  If
+ * registering is not possible (not privileged, module absent, registry
+ * full, source over 65531 bytes) the source is pushed per socket, as
+ * before.  Options this build's uapi lacks are 0 below and are skipped.
  */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <linux/capability.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/syscall.h>
+#include <unistd.h>
 
 #include <uapi/luaulp.h>
 
 #include "attach.h"
 #include "log.h"
+#include "registry.h"
 
 #ifndef TCP_ULP
 #define TCP_ULP 31
@@ -68,6 +81,14 @@ int luaulp_attach(int fd, const struct luaulp_rule *r, const char **step)
 		}
 		err = set(fd, SOL_LUA, OPT_ATTACHNAME, r->script_name,
 			  strlen(r->script_name), "script_name", step);
+	} else if (r->reg_name[0] && OPT_ATTACHNAME) {
+		err = set(fd, SOL_LUA, OPT_ATTACHNAME, r->reg_name,
+			  strlen(r->reg_name), "attachname", step);
+		/* Unregistered since start-up (luaulp unregister, a module
+		 * reload): the source is still here. */
+		if (err == ENOENT)
+			err = set(fd, SOL_LUA, LUAULP_LOADSCRIPT, r->src,
+				  r->src_len, "loadscript", step);
 	} else {
 		err = set(fd, SOL_LUA, LUAULP_LOADSCRIPT, r->src, r->src_len,
 			  "loadscript", step);
@@ -105,7 +126,86 @@ const char *luaulp_attach_error(int fd, char *buf, size_t len)
 	return buf;
 }
 
-void luaulp_attach_prepare(const struct luaulp_policy *p)
+/* CAP_NET_ADMIN in the effective set (what the registry checks, over the
+ * process's own network namespace). */
+static bool net_admin(void)
+{
+	struct __user_cap_header_struct h = {
+		.version = _LINUX_CAPABILITY_VERSION_3,
+	};
+	struct __user_cap_data_struct d[_LINUX_CAPABILITY_U32S_3];
+
+	memset(d, 0, sizeof(d));
+	if (syscall(SYS_capget, &h, d))
+		return false;
+	return d[CAP_TO_INDEX(CAP_NET_ADMIN)].effective & CAP_TO_MASK(CAP_NET_ADMIN);
+}
+
+/* Register the script files of P's rules (see the top of this file). */
+static void register_scripts(struct luaulp_policy *p)
+{
+	struct lgenl g;
+	size_t i, todo = 0;
+	int err;
+
+	for (i = 0; i < p->nrules; i++)
+		if (p->rules[i].script_path && p->rules[i].src)
+			todo++;
+	if (!todo || !OPT_ATTACHNAME)
+		return;
+	if (!net_admin()) {
+		log_debug("not CAP_NET_ADMIN: %zu script file(s) go to the kernel "
+			  "as source on each socket", todo);
+		return;
+	}
+	err = luaulp_reg_open(&g);
+	if (err) {
+		log_notice("script registry unavailable (%s): %zu script file(s) "
+			   "go to the kernel as source on each socket",
+			   err == -ENOENT ? "luaulp module not loaded" : strerror(-err),
+			   todo);
+		return;
+	}
+	for (i = 0; i < p->nrules; i++) {
+		struct luaulp_rule *r = &p->rules[i];
+		char name[LUAULP_NAME_MAX + 1];
+
+		if (!r->script_path || !r->src)
+			continue;
+		if (r->src_len > 0xffff - NLA_HDRLEN) {
+			log_notice("%s:%d: rule \"%s\": script %s is too large to "
+				   "register (%zu bytes, at most %d): its source goes "
+				   "to each socket", p->file, r->script_line, r->name,
+				   r->script_path, r->src_len, 0xffff - NLA_HDRLEN);
+			continue;
+		}
+		luaulp_script_name_derive(name, r->name, r->src, r->src_len);
+		/* Rules sharing a name and a source register once. */
+		for (size_t j = 0; j < i && !r->reg_name[0]; j++)
+			if (!strcmp(p->rules[j].reg_name, name))
+				memcpy(r->reg_name, name, sizeof(name));
+		if (r->reg_name[0])
+			continue;
+		err = luaulp_reg_register(&g, name, r->src, r->src_len);
+		if (!err) {
+			memcpy(r->reg_name, name, sizeof(name));
+			log_info("%s:%d: rule \"%s\": script %s registered as \"%s\"",
+				 p->file, r->script_line, r->name, r->script_path, name);
+			continue;
+		}
+		log_warn("%s:%d: rule \"%s\": registering script %s as \"%s\" "
+			 "failed: %s%s%s; its source goes to each socket", p->file,
+			 r->script_line, r->name, r->script_path, name,
+			 strerror(-err), g.msg[0] ? ": " : "", g.msg);
+		/* Refusals that concern every rule: one line is enough. */
+		if (err == -EPERM || err == -ENOSPC || err == -ENOENT ||
+		    err == -ETIMEDOUT)
+			break;
+	}
+	lgenl_close(&g);
+}
+
+void luaulp_attach_prepare(struct luaulp_policy *p)
 {
 	for (size_t i = 0; i < p->nrules; i++) {
 		const struct luaulp_rule *r = &p->rules[i];
@@ -125,6 +225,5 @@ void luaulp_attach_prepare(const struct luaulp_policy *p)
 				 "fail %s", p->file, r->line, r->name, r->script_name,
 				 luaulp_fail_name(r->fail));
 	}
-	/* Registering file scripts by name from a privileged parent (nginx's
-	 * root master) goes here once the kernel has a script registry. */
+	register_scripts(p);
 }

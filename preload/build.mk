@@ -6,7 +6,10 @@
 #
 #   build/preload/libluaulp.so        the shim (exports only interposed symbols)
 #   build/preload/policy.o            the parser, shared with the CLI
+#   build/preload/genl.o registry.o   generic netlink client and the kernel's
+#                                     script registry, shared with the CLI
 #   build/tests/preload/policy_test   unit test of the parser, ASan + UBSan
+#   build/tests/preload/genl_test     unit test of genl.c + registry.c, ditto
 #   build/tests/preload/tcppair       test server/client for the bats tests
 
 V ?= 0
@@ -29,11 +32,13 @@ LUAULP_SAN_CFLAGS ?= -std=c11 -O1 -g -Wall -Wextra -Werror \
 
 PRELOAD_CFLAGS := $(LUAULP_USER_CFLAGS) -fPIC -fvisibility=hidden \
 	-Ikernel/include -Ipreload -MMD -MP
-PRELOAD_SRCS := preload/shim.c preload/attach.c preload/log.c preload/policy.c
+PRELOAD_SRCS := preload/shim.c preload/attach.c preload/log.c preload/policy.c \
+	preload/genl.c preload/registry.c
 PRELOAD_OBJS := $(PRELOAD_SRCS:%.c=$(B)/%.o)
 PRELOAD_LIB := $(B)/preload/libluaulp.so
 
-PRELOAD_TESTS := $(B)/tests/preload/policy_test $(B)/tests/preload/tcppair
+PRELOAD_TESTS := $(B)/tests/preload/policy_test $(B)/tests/preload/genl_test \
+	$(B)/tests/preload/tcppair
 
 USER_TARGETS += $(PRELOAD_LIB)
 HOST_TEST_TARGETS += $(PRELOAD_TESTS)
@@ -59,6 +64,15 @@ $(B)/tests/preload/policy_test: tests/preload/policy_test.c preload/policy.c \
 	@$(if $(Q),echo "  CC      $@")
 	$(Q)$(CC) $(LUAULP_SAN_CFLAGS) -Ikernel/include -Ipreload -o $@ \
 		tests/preload/policy_test.c preload/policy.c -lconfig
+
+# The netlink client and registry messages, against a fake kernel.
+$(B)/tests/preload/genl_test: tests/preload/genl_test.c preload/genl.c \
+		preload/genl.h preload/registry.c preload/registry.h \
+		kernel/include/uapi/luaulp.h
+	@mkdir -p $(@D)
+	@$(if $(Q),echo "  CC      $@")
+	$(Q)$(CC) $(LUAULP_SAN_CFLAGS) -Ikernel/include -Ipreload -o $@ \
+		tests/preload/genl_test.c preload/genl.c preload/registry.c
 
 $(B)/tests/preload/tcppair: tests/preload/tcppair.c kernel/include/uapi/luaulp.h
 	@mkdir -p $(@D)

@@ -113,6 +113,21 @@ static bool lua_identifier(const char *s)
 	return !lua_reserved(s);
 }
 
+/* A registered script's name, as the kernel's registry takes it. */
+static bool script_name_ok(const char *s)
+{
+	size_t n = strlen(s);
+
+	if (n == 0 || n > LUAULP_NAME_MAX)
+		return false;
+	for (size_t i = 0; i < n; i++)
+		if (!((s[i] >= 'a' && s[i] <= 'z') || (s[i] >= 'A' && s[i] <= 'Z') ||
+		      (s[i] >= '0' && s[i] <= '9') || s[i] == '_' || s[i] == '.' ||
+		      s[i] == '-'))
+			return false;
+	return true;
+}
+
 static int set_str(struct parser *ps, const config_setting_t *s, char **dst)
 {
 	const char *v = get_string(ps, s);
@@ -556,7 +571,15 @@ static int parse_rule(struct parser *ps, const config_setting_t *g,
 				return -1;
 			script = s;
 		} else if (!strcmp(key, "script_name")) {
-			if (set_ident(ps, s, &r->script_name))
+			const char *v = get_string(ps, s);
+
+			if (!v)
+				return -1;
+			if (!script_name_ok(v))
+				return fail(ps, line_of(s), "script_name \"%s\" is not "
+					    "1..%d characters of [A-Za-z0-9_.-]", v,
+					    LUAULP_NAME_MAX);
+			if (set_str(ps, s, &r->script_name))
 				return -1;
 			script_name = s;
 		} else {

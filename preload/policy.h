@@ -65,6 +65,10 @@ struct luaulp_rule {
 	int script_line;
 	char *src;		/* bytes of script_path, once loaded */
 	size_t src_len;
+	/* The shim's own registration of script_path's source in the kernel
+	 * (luaulp_attach_prepare, privileged processes only): attach by this
+	 * name; "" = push the source per socket. */
+	char reg_name[64 + 1];	/* LUAULP_NAME_MAX + 1 */
 
 	char *entry;		/* recv entry (required) */
 	char *send_entry;	/* optional */

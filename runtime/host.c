@@ -86,6 +86,11 @@ void luaulp_plat_stack_mark(void)
 {
 }
 
+unsigned long luaulp_plat_stack_left(void)
+{
+	return ~0ul;	/* 8 MiB of stack: Lua's count of C levels is enough */
+}
+
 unsigned int luaulp_random32(void)
 {
 	return arc4random();

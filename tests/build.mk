@@ -8,5 +8,5 @@ $(B)/tests/%: tests/kernel/%.c
 	@$(if $(Q),echo "  CC      $@";)
 	$(Q)$(CC) $(TEST_CFLAGS) -o $@ $<
 
-HOST_TEST_TARGETS += $(B)/tests/ulpctl $(B)/tests/luapair
+HOST_TEST_TARGETS += $(B)/tests/ulpctl $(B)/tests/luapair $(B)/tests/optctl
 -include $(B)/tests/*.d

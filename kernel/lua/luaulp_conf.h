@@ -98,27 +98,47 @@ long long luaulp_num_pow(lua_State *L, long long a, long long b);
 /*
  * C stack.  A kernel thread has 16 KiB of stack; Lua recurses in C for
  * every pcall, metamethod, coroutine.resume, library callback (gsub,
- * sort) and parser nesting level.  The bounds below keep the deepest
- * chain far below that (kernel/lua/README.md has the measurements).
+ * sort) and parser nesting level.  The count below is the limit scripts
+ * see; the stack check after it is what makes the kernel safe
+ * (kernel/lua/README.md has the measurements).
  */
-#define LUAI_MAXCCALLS		48	/* C levels (stock: 200) */
-#define MAXCCALLS		48	/* pattern-matching recursion */
+#define LUAI_MAXCCALLS		32	/* C levels (stock: 200) */
+#define MAXCCALLS		32	/* pattern-matching recursion */
 #define LUA_MAXCAPTURES		16	/* captures per pattern (stock: 32) */
 #undef LUAL_BUFFERSIZE
 #define LUAL_BUFFERSIZE		256	/* luaL_Buffer on the C stack */
 #undef LUAI_MAXSTACK
-#define LUAI_MAXSTACK		5000	/* Lua stack slots: "stack overflow" */
+#define LUAI_MAXSTACK		3000	/* Lua stack slots: "stack overflow" */
+
+/*
+ * What a C level costs varies (about 650 bytes for a pcall, 1 KB through
+ * string.gsub), so in the kernel the stack left is checked too, where Lua
+ * counts levels (patches/06): "C stack overflow" below 7 KiB left, and
+ * LUA_ERRERR (no message handler) below 5 KiB.
+ */
+void luaulp_rt_cstack_check(lua_State *L);
+int luaulp_rt_cstack_low(lua_State *L);
+#if defined(__KERNEL__)
+#define luai_checkcstack(L)	luaulp_rt_cstack_check(L)
+#define luai_cstacklow(L)	luaulp_rt_cstack_low(L)
+#endif
 
 /* no double in any union either */
 #undef LUAI_MAXALIGN
 #define LUAI_MAXALIGN		lua_Number n; void *s; lua_Integer i; long l
 
 /*
- * CPU: library code that works without running VM instructions charges
- * the current call's budget (patches/02); the runtime raises the error.
+ * CPU: library code that works without running VM instructions, and the
+ * comparison of long strings, charge the current call's budget (patches/02
+ * and 05); the runtime raises the error.
  */
 void luaulp_rt_charge(lua_State *L, unsigned long units);
 #define luai_chargework(L,n)	luaulp_rt_charge(L, (unsigned long)(n))
+
+/* hash every byte of a string (stock: about 32 of them), so that crafted
+ * long strings cannot share a hash and make table lookups compare long
+ * chains (patches/05 charges other comparisons) */
+#define LUAI_HASHLIMIT		32
 
 /* randomness: table hash seed and sort's pivot */
 unsigned int luaulp_random32(void);

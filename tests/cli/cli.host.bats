@@ -110,17 +110,70 @@ teardown() { rm -rf "$T"; }
 	assert_output --partial "defines no function \"guard\""
 }
 
-@test "stat: without the module it says so and fails; bad options are usage errors" {
+@test "stat: without the module it says so and exits 4; bad options are usage errors" {
 	[ ! -e /sys/module/luaulp ] || skip "the luaulp module is loaded here"
 	run "$CLI" stat
-	[ "$status" -eq 1 ]
-	assert_output --partial "the luaulp module is not loaded"
+	[ "$status" -eq 4 ]
+	assert_output --partial "luaulp module not loaded"
+	run "$CLI" stat -t
+	[ "$status" -eq 4 ]
+	run "$CLI" stat -d
+	[ "$status" -eq 4 ]
+	assert_output --partial "luaulp module not loaded"
 	run "$CLI" stat -x
+	[ "$status" -eq 2 ]
+	run "$CLI" stat extra
 	[ "$status" -eq 2 ]
 	# The sock_diag dump itself works (no socket carries ULP "tls" here).
 	run "$CLI" stat -t -u tls
 	assert_success
 	assert_output ""
+}
+
+@test "registry commands without the module: exit 4, and arguments checked first" {
+	[ ! -e /sys/module/luaulp ] || skip "the luaulp module is loaded here"
+	printf 'function guard() end\n' >"$T/g.lua"
+	run "$CLI" register web "$T/g.lua"
+	[ "$status" -eq 4 ]
+	assert_output "luaulp: register: luaulp module not loaded (modprobe luaulp)"
+	run "$CLI" unregister web
+	[ "$status" -eq 4 ]
+	assert_output --partial "luaulp module not loaded"
+	run "$CLI" scripts
+	[ "$status" -eq 4 ]
+	assert_output --partial "luaulp module not loaded"
+	run "$CLI" scripts -t
+	[ "$status" -eq 4 ]
+	# Bad values are quoted, before the kernel is asked.
+	run "$CLI" register 'bad name' "$T/g.lua"
+	[ "$status" -eq 1 ]
+	assert_output 'luaulp: register: invalid script name "bad name": 1..64 characters of [A-Za-z0-9_.-]'
+	run "$CLI" unregister 'a:b'
+	[ "$status" -eq 1 ]
+	assert_output --partial 'invalid script name "a:b"'
+	run "$CLI" register "$(printf 'n%.0s' $(seq 65))" "$T/g.lua"
+	[ "$status" -eq 1 ]
+	run "$CLI" register web "$T/missing.lua"
+	[ "$status" -eq 1 ]
+	assert_output "luaulp: register: $T/missing.lua: No such file or directory"
+	: >"$T/empty.lua"
+	run "$CLI" register web "$T/empty.lua"
+	[ "$status" -eq 1 ]
+	assert_output --partial "$T/empty.lua: empty"
+	head -c 70000 /dev/zero | tr '\0' ' ' >"$T/big.lua"
+	run "$CLI" register web "$T/big.lua"
+	[ "$status" -eq 1 ]
+	assert_output --partial "$T/big.lua: too large to register: 65532+ bytes (1..65531)"
+	# Usage errors.
+	run "$CLI" register web
+	[ "$status" -eq 2 ]
+	run "$CLI" unregister
+	[ "$status" -eq 2 ]
+	run "$CLI" scripts -x
+	[ "$status" -eq 2 ]
+	run "$CLI" --help
+	assert_output --partial "luaulp register NAME FILE"
+	assert_output --partial "4 luaulp module not loaded"
 }
 
 needs_runtime() {

@@ -235,8 +235,17 @@ static void test_errors(void)
 		     "not a Lua identifier");
 	EXPECT_ERROR("rules = ( { entry = \"e\"; send_entry = \"\"; script = \"x\"; } );", 1,
 		     "send_entry must not be empty");
-	EXPECT_ERROR("rules = ( { entry = \"e\"; script_name = \"a.b\"; } );", 1,
-		     "script_name \"a.b\"");
+	EXPECT_ERROR("rules = ( { entry = \"e\"; script_name = \"a:b\"; } );", 1,
+		     "script_name \"a:b\" is not 1..64 characters of [A-Za-z0-9_.-]");
+	EXPECT_ERROR("rules = ( { entry = \"e\"; script_name = \"\"; } );", 1,
+		     "script_name must not be empty");
+	{	/* Registry names are not Lua identifiers: dots, dashes, digits. */
+		struct luaulp_policy p;
+
+		CHECK(parse(&p, "rules = ( { entry = \"e\"; script_name = \"9web.guard-2\"; } );") == 0);
+		CHECK(p.nrules == 1 && !strcmp(p.rules[0].script_name, "9web.guard-2"));
+		luaulp_policy_free(&p);
+	}
 	EXPECT_ERROR("rules = ( { entry = \"e\"; direction = \"in\"; script = \"x\"; } );", 1,
 		     "direction \"in\" is not one of accept, connect, both");
 	EXPECT_ERROR("rules = ( { entry = \"e\"; fail = \"maybe\"; script = \"x\"; } );", 1,

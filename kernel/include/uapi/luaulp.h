@@ -48,6 +48,13 @@
  *     converted with tostring() and separated by tabs, NUL-terminated and
  *     truncated to optlen.  For tests and interactive debugging.
  *
+ * LUAULP_ATTACHNAME (9)  set: name of a script registered in this socket's
+ *     network namespace (see "Registry" below): its precompiled code runs in
+ *     the socket's state, as LOADSCRIPT would run its source.  Open to every
+ *     user: the privileged step was the registration.
+ *     ENOENT: no script of that name; EINVAL: not a valid script name, or
+ *     the script failed (message: LUAULP_ERROR); ENOMEM, ETIME as above.
+ *
  * Verdicts of an entry (receive and send alike): nil or false (luaulp.PASS)
  * delivers the bytes unchanged; true (luaulp.DROP) discards them (a blocking
  * receive goes on waiting, a non-blocking one gets EAGAIN); a string
@@ -58,6 +65,25 @@
  * TCP_ZEROCOPY_RECEIVE / mmap() are refused on a scripted socket; splice()
  * goes through the hook; MSG_ERRQUEUE is passed through (it carries no
  * peer data).
+ *
+ * Registry (generic netlink family LUAULP_GENL_NAME, version 1): named,
+ * precompiled scripts, one registry per network namespace.
+ *   LUAULP_CMD_REGISTER    do; LUAULP_A_NAME + LUAULP_A_SOURCE.  Compiles
+ *       the source once and keeps the code under the name (replacing a
+ *       script of that name: sockets attached later get the new code).
+ *       Needs CAP_NET_ADMIN over the namespace (EPERM).  EINVAL: bad name
+ *       or a syntax error (the message comes back as the extended ack on
+ *       kernels that can format one, 6.2 and later); ENOSPC: registry full.
+ *       The source is one netlink attribute: at most 65531 bytes.
+ *   LUAULP_CMD_UNREGISTER  do; LUAULP_A_NAME.  CAP_NET_ADMIN.  ENOENT.
+ *   LUAULP_CMD_GET_SCRIPT  dump: one message per script with LUAULP_A_NAME,
+ *       LUAULP_A_CODE_SIZE, LUAULP_A_SOURCE_SIZE.
+ *   LUAULP_CMD_GET_SOCKET  dump: one message per scripted socket in the
+ *       namespace (the caller's own sockets, or all with CAP_NET_ADMIN):
+ *       LUAULP_A_FAMILY, LUAULP_A_LOCAL_ADDR/PORT, LUAULP_A_REMOTE_ADDR/PORT,
+ *       LUAULP_A_INODE, LUAULP_A_UID, LUAULP_A_SCRIPT (registered name, or
+ *       "(source)"), LUAULP_A_ENTRY, LUAULP_A_SEND_ENTRY, LUAULP_A_STATS.
+ * Script names: 1..LUAULP_NAME_MAX characters of [A-Za-z0-9_.-].
  *
  * Numbers are never reused.
  */
@@ -76,6 +102,7 @@
 #define LUAULP_ONERROR		6
 #define LUAULP_MEMLIMIT		7
 #define LUAULP_RESULT		8
+#define LUAULP_ATTACHNAME	9
 
 #define LUAULP_ONERROR_PASS	0
 #define LUAULP_ONERROR_RESET	1
@@ -99,5 +126,40 @@ struct luaulp_stats {
 	__u64	memory;		/* bytes the Lua state holds now */
 	__u64	memory_max;	/* its limit */
 };
+
+#define LUAULP_GENL_NAME	"luaulp"
+#define LUAULP_GENL_VERSION	1
+
+enum {
+	LUAULP_CMD_UNSPEC,
+	LUAULP_CMD_REGISTER,
+	LUAULP_CMD_UNREGISTER,
+	LUAULP_CMD_GET_SCRIPT,
+	LUAULP_CMD_GET_SOCKET,
+	__LUAULP_CMD_MAX,
+};
+#define LUAULP_CMD_MAX (__LUAULP_CMD_MAX - 1)
+
+enum {
+	LUAULP_A_UNSPEC,
+	LUAULP_A_NAME,		/* string */
+	LUAULP_A_SOURCE,	/* binary: Lua source text */
+	LUAULP_A_CODE_SIZE,	/* u32: bytes of compiled code */
+	LUAULP_A_SOURCE_SIZE,	/* u32 */
+	LUAULP_A_FAMILY,	/* u8: AF_INET or AF_INET6 */
+	LUAULP_A_LOCAL_ADDR,	/* binary: 4 or 16 bytes, network order */
+	LUAULP_A_LOCAL_PORT,	/* u16, host order */
+	LUAULP_A_REMOTE_ADDR,	/* binary: 4 or 16 bytes, network order */
+	LUAULP_A_REMOTE_PORT,	/* u16, host order */
+	LUAULP_A_INODE,		/* u64: the socket's inode, as in ss -e */
+	LUAULP_A_UID,		/* u32: the socket's owner */
+	LUAULP_A_SCRIPT,	/* string */
+	LUAULP_A_ENTRY,		/* string */
+	LUAULP_A_SEND_ENTRY,	/* string */
+	LUAULP_A_STATS,		/* binary: struct luaulp_stats */
+	LUAULP_A_PAD,
+	__LUAULP_A_MAX,
+};
+#define LUAULP_A_MAX (__LUAULP_A_MAX - 1)
 
 #endif /* _UAPI_LUAULP_H */

@@ -1,0 +1,250 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Unit tests of the runtime's C API (kernel/runtime.h) in user space, built
+ * with ASan and UBSan.  The Lua-visible semantics are in cases.txt, run by
+ * caserun; this covers what a script cannot see: byte accounting, limits
+ * per state, the pcall API, states surviving their errors, and the
+ * process-wide byte counter returning to zero.
+ *
+ * Output is TAP.  Exit status 1 if a test failed.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "lua.h"
+#include "lauxlib.h"
+#include "runtime.h"
+#include "runtime_host.h"
+
+static int ntest, nfail;
+
+#define CHECK(cond, ...) do {						\
+	ntest++;							\
+	if (cond) {							\
+		printf("ok %d - ", ntest);				\
+	} else {							\
+		nfail++;						\
+		printf("not ok %d - ", ntest);				\
+	}								\
+	printf(__VA_ARGS__);						\
+	printf("\n");							\
+	if (!(cond))							\
+		printf("#   at %s:%d: %s\n", __FILE__, __LINE__, #cond);	\
+} while (0)
+
+static int exec(struct luaulp_rt *rt, const char *src, char *res, size_t rlen)
+{
+	return luaulp_rt_exec(rt, src, strlen(src), "=t", res, rlen);
+}
+
+static void test_lifecycle(void)
+{
+	struct luaulp_rt *rt, *rt2;
+	long base = luaulp_rt_live_bytes();
+	char res[64];
+	int err;
+
+	CHECK(base == 0, "no bytes live before the first state (%ld)", base);
+	err = luaulp_rt_create(&rt, NULL);
+	CHECK(err == 0 && rt, "create a state");
+	CHECK(luaulp_rt_memory(rt) > 1000 && luaulp_rt_memory(rt) < 64 * 1024,
+	      "a fresh state holds %zu bytes", luaulp_rt_memory(rt));
+	printf("# bytes of a fresh state: %zu\n", luaulp_rt_memory(rt));
+	CHECK((long)luaulp_rt_memory(rt) == luaulp_rt_live_bytes(),
+	      "live bytes count the state");
+	CHECK(luaulp_rt_memory_max(rt) == LUAULP_RT_HOST_MEM_MAX,
+	      "default memory limit");
+	CHECK(!strcmp(luaulp_rt_error(rt), ""), "no error yet");
+
+	err = luaulp_rt_create(&rt2, NULL);
+	CHECK(err == 0, "a second state");
+	CHECK(luaulp_rt_live_bytes() ==
+	      (long)(luaulp_rt_memory(rt) + luaulp_rt_memory(rt2)),
+	      "live bytes add up over states");
+	exec(rt, "x = 1", NULL, 0);
+	err = exec(rt2, "return x", res, sizeof(res));
+	CHECK(err == 0 && !strcmp(res, "nil"), "states do not share globals");
+	luaulp_rt_destroy(rt2);
+	luaulp_rt_destroy(rt);
+	luaulp_rt_destroy(NULL);
+	CHECK(luaulp_rt_live_bytes() == base, "live bytes back to %ld: %ld",
+	      base, luaulp_rt_live_bytes());
+}
+
+static void test_exec(void)
+{
+	struct luaulp_rt *rt;
+	char res[8];
+	char big[256];
+	int err;
+
+	luaulp_rt_create(&rt, NULL);
+	err = exec(rt, "return 1, 'two', nil", big, sizeof(big));
+	CHECK(err == 0 && !strcmp(big, "1\ttwo\tnil"), "results tab-separated");
+	err = exec(rt, "return 'abcdefghijkl'", res, sizeof(res));
+	CHECK(err == 0 && !strcmp(res, "abcdefg"), "result truncated: '%s'", res);
+	err = exec(rt, "return 1", NULL, 0);
+	CHECK(err == 0, "no result buffer");
+	err = exec(rt, "return", big, sizeof(big));
+	CHECK(err == 0 && big[0] == '\0', "no results: empty");
+	err = luaulp_rt_exec(rt, "return 1 + 1garbage", 12, "=t", big, sizeof(big));
+	CHECK(err == 0 && !strcmp(big, "2"), "length, not NUL, ends the source");
+	err = exec(rt, "return +", big, sizeof(big));
+	CHECK(err == -EINVAL && big[0] == '\0', "syntax error: -EINVAL, no result");
+	CHECK(strstr(luaulp_rt_error(rt), "t:1:") != NULL,
+	      "chunk name in the message: %s", luaulp_rt_error(rt));
+	err = luaulp_rt_exec(rt, "\033Lua\x53", 5, "=t", NULL, 0);
+	CHECK(err == -EINVAL && strstr(luaulp_rt_error(rt), "binary chunk"),
+	      "binary chunk refused: %s", luaulp_rt_error(rt));
+	err = exec(rt, "return 2", big, sizeof(big));
+	CHECK(err == 0 && !strcmp(luaulp_rt_error(rt), ""),
+	      "the error is cleared by the next call");
+	CHECK(lua_gettop(luaulp_rt_lua(rt)) == 0, "stack left as found");
+	luaulp_rt_destroy(rt);
+}
+
+static int owner_fn(lua_State *L)
+{
+	lua_pushstring(L, luaulp_rt_owner(L));
+	return 1;
+}
+
+static void test_pcall_owner(void)
+{
+	struct luaulp_rt *rt;
+	lua_State *L;
+	char res[64];
+	int err;
+
+	luaulp_rt_create(&rt, NULL);
+	L = luaulp_rt_lua(rt);
+	luaulp_rt_set_owner(rt, "socket-1");
+	lua_getglobal(L, "luaulp");
+	CHECK(lua_istable(L, -1), "global luaulp is a table");
+	lua_pushcfunction(L, owner_fn);
+	lua_setfield(L, -2, "owner");
+	lua_pop(L, 1);
+	err = exec(rt, "return luaulp.owner()", res, sizeof(res));
+	CHECK(err == 0 && !strcmp(res, "socket-1"), "owner from a C function");
+
+	exec(rt, "function add(a, b) return a + b end "
+		 "function loop() while true do end end "
+		 "function fail(m) error(m, 0) end", NULL, 0);
+	lua_getglobal(L, "add");
+	lua_pushinteger(L, 40);
+	lua_pushinteger(L, 2);
+	err = luaulp_rt_pcall(rt, 2, 1);
+	CHECK(err == 0 && lua_tointeger(L, -1) == 42, "pcall returns results");
+	lua_pop(L, 1);
+
+	lua_getglobal(L, "fail");
+	lua_pushstring(L, "bad");
+	err = luaulp_rt_pcall(rt, 1, 1);
+	CHECK(err == -EINVAL && !strcmp(luaulp_rt_error(rt), "bad") &&
+	      lua_gettop(L) == 0, "pcall error: message kept, stack empty");
+
+	lua_getglobal(L, "loop");
+	err = luaulp_rt_pcall(rt, 0, 0);
+	CHECK(err == -ETIME && strstr(luaulp_rt_error(rt), "CPU budget"),
+	      "pcall of a loop: -ETIME (%s)", luaulp_rt_error(rt));
+	lua_getglobal(L, "add");
+	lua_pushinteger(L, 1);
+	lua_pushinteger(L, 2);
+	err = luaulp_rt_pcall(rt, 2, 1);
+	CHECK(err == 0 && lua_tointeger(L, -1) == 3,
+	      "the next call gets a fresh budget");
+	lua_pop(L, 1);
+	luaulp_rt_destroy(rt);
+}
+
+static void test_limits(void)
+{
+	struct luaulp_rt_limits lim = { .mem_max = 64 * 1024, .insn_budget = 5000 };
+	struct luaulp_rt *rt;
+	char res[64];
+	int err, i;
+	size_t held;
+
+	err = luaulp_rt_create(&rt, &lim);
+	CHECK(err == 0 && luaulp_rt_memory_max(rt) == 64 * 1024,
+	      "a lower per-state memory limit");
+	err = exec(rt, "local s = 0 for i = 1, 1000 do s = s + i end return s",
+		   res, sizeof(res));
+	CHECK(err == 0 && !strcmp(res, "500500"), "fits the small budget");
+	err = exec(rt, "local s = 0 for i = 1, 10000 do s = s + i end return s",
+		   res, sizeof(res));
+	CHECK(err == -ETIME, "exceeds the small budget");
+	err = exec(rt, "local t = {} for i = 1, 100000 do t[i] = i end",
+		   NULL, 0);
+	CHECK(err == -ENOMEM || err == -ETIME, "small memory limit hit");
+	for (i = 0; i < 3; i++) {
+		err = exec(rt, "local s = 'x' while true do s = s .. s end", NULL, 0);
+		CHECK(err == -ENOMEM, "memory bomb %d: -ENOMEM (%s)", i,
+		      luaulp_rt_error(rt));
+		CHECK(luaulp_rt_memory(rt) <= luaulp_rt_memory_max(rt),
+		      "never above the limit: %zu", luaulp_rt_memory(rt));
+	}
+	exec(rt, "collectgarbage()", NULL, 0);
+	held = luaulp_rt_memory(rt);
+	CHECK(luaulp_rt_set_memory_max(rt, held / 2) == -EINVAL,
+	      "limit below what the state holds: -EINVAL");
+	CHECK(luaulp_rt_set_memory_max(rt, 1 << 20) == -EINVAL,
+	      "limit cannot be raised");
+	CHECK(luaulp_rt_set_memory_max(rt, held + 8192) == 0,
+	      "limit lowered to %zu", held + 8192);
+	err = exec(rt, "return #('x'):rep(16384)", res, sizeof(res));
+	CHECK(err == -ENOMEM, "the lowered limit applies");
+	err = exec(rt, "return 'still alive'", res, sizeof(res));
+	CHECK(err == 0 && !strcmp(res, "still alive"), "the state survives");
+	luaulp_rt_destroy(rt);
+
+	lim.mem_max = 1ul << 40;
+	lim.insn_budget = 0;
+	luaulp_rt_create(&rt, &lim);
+	CHECK(luaulp_rt_memory_max(rt) == LUAULP_RT_HOST_MEM_MAX,
+	      "a per-state limit above the default is capped");
+	luaulp_rt_destroy(rt);
+
+	lim.mem_max = 2048;
+	err = luaulp_rt_create(&rt, &lim);
+	CHECK(err == -ENOMEM && rt == NULL, "too small to open the libraries");
+	CHECK(luaulp_rt_live_bytes() == 0, "nothing leaked by the failure");
+}
+
+/* Every allocation failing in turn: create and exec fail cleanly. */
+static void test_alloc_failures(void)
+{
+	struct luaulp_rt_limits lim = { 0 };
+	struct luaulp_rt *rt;
+	int ok = 1, created = 0;
+	size_t m;
+
+	for (m = 1024; m < 64 * 1024; m += 512) {
+		lim.mem_max = m;
+		if (luaulp_rt_create(&rt, &lim)) {
+			ok &= rt == NULL;
+			continue;
+		}
+		created++;
+		exec(rt, "local t = {} for i = 1, 200 do t[i] = ('x'):rep(i) end "
+			 "return table.concat(t)", NULL, 0);
+		luaulp_rt_destroy(rt);
+		ok &= luaulp_rt_live_bytes() == 0;
+	}
+	CHECK(ok && created > 0, "limits from 1 KiB to 64 KiB: no leak, no crash");
+}
+
+int main(void)
+{
+	test_lifecycle();
+	test_exec();
+	test_pcall_owner();
+	test_limits();
+	test_alloc_failures();
+	CHECK(luaulp_rt_live_bytes() == 0, "live bytes zero at exit: %ld",
+	      luaulp_rt_live_bytes());
+	printf("1..%d\n", ntest);
+	return nfail ? 1 : 0;
+}
