@@ -53,6 +53,7 @@ kernel: $(B)/kernels.env $(LUA_PATCHED)/.stamp
 	$(Q)for rel in $(KRELS); do tools/kbuild $$rel $(if $(filter 1,$(V)),V=1) || exit 1; done
 
 include $(sort $(wildcard */build.mk))
+include bench/ulpbench.mk
 
 user: $(USER_TARGETS) $(HOST_TEST_TARGETS)
 

@@ -124,17 +124,17 @@ static int compile_only(lua_State *L)
 }
 
 /* When the kernel refused the source: compile it here (same Lua, same
- * limits) and show where the error is, which 6.1's generic ext-ack message
- * cannot say. */
-static void explain(const char *file, const char *src, size_t len,
+ * chunk name "=NAME" as the kernel) and show the message, which 6.1's
+ * generic ext-ack message cannot carry (6.12's is the same text: not
+ * repeated). */
+static void explain(const char *name, const char *src, size_t len,
 		    const char *kmsg)
 {
 	struct luaulp_rt *rt;
 	struct compile_args a = { .src = src, .len = len };
 	char chunk[LUAULP_NAME_MAX + 2];
-	const char *base = strrchr(file, '/');
 
-	snprintf(chunk, sizeof(chunk), "@%s", base ? base + 1 : file);
+	snprintf(chunk, sizeof(chunk), "=%s", name);
 	a.chunkname = chunk;
 	if (luaulp_rt_create(&rt, NULL))
 		return;
@@ -145,10 +145,10 @@ static void explain(const char *file, const char *src, size_t len,
 	luaulp_rt_destroy(rt);
 }
 #else
-static void explain(const char *file, const char *src, size_t len,
+static void explain(const char *name, const char *src, size_t len,
 		    const char *kmsg)
 {
-	(void)file, (void)src, (void)len, (void)kmsg;
+	(void)name, (void)src, (void)len, (void)kmsg;
 }
 #endif
 
@@ -187,7 +187,7 @@ int cmd_register(int argc, char **argv)
 	if (err) {
 		cli_registry_error("register", argv[1], err, &g);
 		if (err == -EINVAL)
-			explain(argv[2], src, len, g.msg);
+			explain(argv[1], src, len, g.msg);
 		ret = 1;
 	}
 	free(src);

@@ -39,6 +39,7 @@ struct luaulp_sock {
 	char			entry[LUAULP_NAME_MAX + 1];
 	char			send_entry[LUAULP_NAME_MAX + 1];
 	int			onerror;
+	bool			trusted_load;	/* registry.c loading its code */
 	struct luaulp_stats	stats;		/* memory fields filled on read */
 	char			error[LUAULP_ERROR_MAX];
 	char			result[LUAULP_ERROR_MAX];

@@ -128,6 +128,7 @@ static int compile_protected(lua_State *L)
 /* --- attaching by name ---------------------------------------------- */
 
 struct load_args {
+	struct luaulp_sock *ctx;
 	const struct luaulp_script *s;
 	char chunkname[LUAULP_NAME_MAX + 2];
 };
@@ -135,9 +136,16 @@ struct load_args {
 static int load_protected(lua_State *L)
 {
 	struct load_args *a = lua_touserdata(L, 1);
+	int status;
 
-	/* Our own bytecode, from compile_protected: the only "b" load. */
-	if (luaL_loadbufferx(L, a->s->code, a->s->code_size, a->chunkname, "b"))
+	/* Our own bytecode, from compile_protected: the only binary load.
+	 * lua_load reports errors by status (it never raises), so the flag is
+	 * always cleared before the script's own code runs. */
+	a->ctx->trusted_load = true;
+	status = luaL_loadbufferx(L, a->s->code, a->s->code_size,
+				  a->chunkname, "b");
+	a->ctx->trusted_load = false;
+	if (status)
 		return lua_error(L);
 	lua_call(L, 0, 0);
 	return 0;
@@ -164,6 +172,7 @@ int luaulp_registry_attach(struct sock *sk, struct luaulp_sock *ctx,
 	if (!found)
 		return -ENOENT;
 
+	a.ctx = ctx;
 	a.s = found;
 	snprintf(a.chunkname, sizeof(a.chunkname), "=%s", found->name);
 	mutex_lock(&ctx->lock);

@@ -191,6 +191,29 @@ static void rt_arm(struct luaulp_rt *rt)
 	lua_sethook(rt->L, rt_hook, LUA_MASKCOUNT, LUAULP_RT_HOOK_PERIOD);
 }
 
+/*
+ * Copy a string error message: NUL bytes become "\0" (the message is read
+ * as a C string), and an empty message is named as such (an empty
+ * LUAULP_ERROR means "no error").
+ */
+static void copy_message(struct luaulp_rt *rt, lua_State *L)
+{
+	size_t len, i, o = 0;
+	const char *m = lua_tolstring(L, -1, &len);
+
+	for (i = 0; i < len && o + 2 < sizeof(rt->err); i++) {
+		if (m[i] == '\0') {
+			rt->err[o++] = '\\';
+			rt->err[o++] = '0';
+		} else {
+			rt->err[o++] = m[i];
+		}
+	}
+	rt->err[o] = '\0';
+	if (!o)
+		snprintf(rt->err, sizeof(rt->err), "(empty error message)");
+}
+
 /* Keep the message of the error on top of the stack, without allocating. */
 static int rt_fail(struct luaulp_rt *rt, int status)
 {
@@ -198,7 +221,12 @@ static int rt_fail(struct luaulp_rt *rt, int status)
 
 	if (rt->exhausted)
 		return -ETIME;	/* message saved when it happened */
-	if (status == LUA_ERRMEM) {
+	/* lauxlib reports a failed buffer growth as a plain error */
+	if (status == LUA_ERRMEM ||
+	    (lua_type(L, -1) == LUA_TSTRING &&
+	     strstr(lua_tostring(L, -1), "not enough memory for buffer allocation"))) {
+		/* one message, whichever allocation failed first (that
+		 * depends on the random hash seed) */
 		snprintf(rt->err, sizeof(rt->err),
 			 "not enough memory (limit %lu bytes)",
 			 (unsigned long)rt->mem_max);
@@ -206,10 +234,7 @@ static int rt_fail(struct luaulp_rt *rt, int status)
 	}
 	switch (lua_type(L, -1)) {
 	case LUA_TSTRING:
-		snprintf(rt->err, sizeof(rt->err), "%s", lua_tostring(L, -1));
-		/* lauxlib reports a failed buffer growth as a plain error */
-		if (strstr(rt->err, "not enough memory for buffer allocation"))
-			return -ENOMEM;
+		copy_message(rt, L);
 		break;
 	case LUA_TNUMBER:
 		snprintf(rt->err, sizeof(rt->err), "%lld",

@@ -108,6 +108,7 @@ fuzz: fuzz-runtime
 fuzz-runtime: $(RT_FUZZ_BIN)
 	@mkdir -p $(B)/runtime/fuzz-corpus
 	$(Q)$(RT_FUZZ_BIN) -max_total_time=$(FUZZ_TIME) -timeout=10 -rss_limit_mb=1024 \
+		-artifact_prefix=$(B)/runtime/ \
 		-max_len=4096 -dict=runtime/fuzz/lua.dict \
 		$(B)/runtime/fuzz-corpus runtime/fuzz/corpus
 

@@ -6,7 +6,8 @@ TEST_CFLAGS := -std=gnu11 -O2 -g -Wall -Wextra -Werror -Ikernel/include/uapi -MM
 $(B)/tests/%: tests/kernel/%.c
 	@mkdir -p $(@D)
 	@$(if $(Q),echo "  CC      $@";)
-	$(Q)$(CC) $(TEST_CFLAGS) -o $@ $<
+	$(Q)$(CC) $(TEST_CFLAGS) -o $@ $< -lpthread
 
-HOST_TEST_TARGETS += $(B)/tests/ulpctl $(B)/tests/luapair $(B)/tests/optctl
+HOST_TEST_TARGETS += $(B)/tests/ulpctl $(B)/tests/luapair $(B)/tests/optctl \
+	$(B)/tests/loadctl
 -include $(B)/tests/*.d

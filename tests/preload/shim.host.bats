@@ -140,6 +140,35 @@ rules = (
 	assert_output 4
 }
 
+@test "module absent, privileged process: one registry line, then per-socket source" {
+	[ "$(id -u)" = 0 ] || skip "needs root (CAP_NET_ADMIN) to try registering"
+	[ ! -e /sys/module/luaulp ] || skip "the luaulp module is loaded here"
+	port=$(free_port)
+	accept_rule "$port" tcppair
+	run traced "$TCPPAIR" pair "$port"
+	assert_success
+	run grep -c 'script registry unavailable (luaulp module not loaded): 1 script file(s) go to the kernel as source on each socket' "$T/log"
+	assert_output 1
+	# Nothing was registered, nothing else went wrong.
+	run grep -c 'registered as' "$T/log"
+	assert_output 0
+	run grep -c ': warning: ' "$T/log"
+	assert_output 1
+	# An unprivileged process does not even try.
+	: >"$T/log"
+	chmod 755 "$T"
+	chmod 666 "$T/log"
+	chmod 644 "$T/luaulp.conf" "$T/guard.lua"
+	run setpriv --reuid=nobody --regid=nogroup --clear-groups env \
+		LUAULP_CONF="$T/luaulp.conf" LUAULP_LOG="$T/log" LUAULP_LOG_LEVEL=debug \
+		LD_PRELOAD="$LIB" "$TCPPAIR" pair "$(free_port)"
+	assert_success
+	run grep -c 'registry unavailable' "$T/log"
+	assert_output 0
+	run grep -c 'not CAP_NET_ADMIN: 1 script file(s) go to the kernel as source' "$T/log"
+	assert_output 1
+}
+
 @test "fail-closed accept: the caller gets ECONNABORTED, the peer a reset" {
 	port=$(free_port)
 	accept_rule "$port" tcppair 'fail = "closed";'

@@ -12,6 +12,11 @@ setup() {
 
 teardown() {
 	stop_nginx
+	# Scripts the shim registered (root processes register script files).
+	local n
+	for n in $("$CLI" scripts -t 2>/dev/null | cut -f1 | grep '^conf\.'); do
+		"$CLI" unregister "$n" >/dev/null 2>&1 || true
+	done
 	preload_teardown
 }
 
@@ -171,5 +176,96 @@ rules = (
 	run grep -E "setsockopt\\($a, 0x3e7 [^,]*, 3, \"guard\", 5\\) = 0" "$T/trace"
 	assert_success
 	run grep -E "setsockopt\\($a, 0x3e7 [^,]*, 6, \\[1\\], 4\\) = 0" "$T/trace"
+	assert_success
+}
+
+# http_get FD: one keep-alive request on FD, read until the body line.
+http_get() {
+	local line i
+	printf 'GET / HTTP/1.1\r\nHost: t\r\n\r\n' >&"$1"
+	for i in $(seq 40); do
+		IFS= read -r -t 20 line <&"$1" || return 1
+		[ "$line" = "hello from nginx" ] && return 0
+	done
+	return 1
+}
+
+# stat_field LINE N: the Nth tab-separated field of a `luaulp stat -t` line.
+stat_field() { cut -f"$2" <<<"$1"; }
+
+@test "stock nginx, www-data workers: the root master registers the script, workers attach it by name, counters move" {
+	id www-data >/dev/null 2>&1 || fail "no user www-data"
+	nginx_setup www-data
+	rule "port = $P1; exe = \"nginx\";"
+	start_nginx
+	run pgrep -u www-data -x nginx
+	assert_success
+	# The master (root, in the constructor, before forking) registered it.
+	run grep -oE 'rule "test": script [^ ]+ registered as "conf\.test\.[0-9a-f]{16}"' "$T/log"
+	assert_success
+	name=$(grep -oE 'conf\.test\.[0-9a-f]{16}' <<<"$output" | head -1)
+	run "$CLI" scripts -t
+	assert_line --regexp "^$name	[1-9][0-9]*	$(stat -c %s "$T/guard.lua")\$"
+	# A worker attaches it by name (option 9) on the accepted socket.
+	exec 5<>"/dev/tcp/127.0.0.1/$P1"
+	http_get 5 || fail "no answer from nginx on $P1"
+	run grep -E "setsockopt\\([0-9]+<TCP:\\[127.0.0.1:$P1->[^]]*\\]>, 0x3e7 [^,]*, 9, \"$name\", [0-9]+\\) = 0" "$T/trace"
+	assert_success
+	run grep -E "0x3e7 [^,]*, 1, " "$T/trace"
+	assert_failure			# no LOADSCRIPT anywhere
+	run grep -c 'failed' "$T/log"
+	assert_output 0
+	# luaulp stat: the worker's socket, its script, counters that move.
+	run "$CLI" stat -t
+	assert_success
+	line=$(grep -E "^127\\.0\\.0\\.1:$P1	" <<<"$output")
+	[ -n "$line" ] || fail "no scripted socket on :$P1 in: $output"
+	[ "$(stat_field "$line" 5)" = "$name" ]
+	[ "$(stat_field "$line" 6)" = guard ]
+	calls1=$(stat_field "$line" 8)
+	in1=$(stat_field "$line" 10)
+	[ "$calls1" -ge 1 ] && [ "$in1" -gt 0 ]
+	http_get 5 || fail "no second answer from nginx"
+	run "$CLI" stat -t
+	line=$(grep -E "^127\\.0\\.0\\.1:$P1	" <<<"$output")
+	[ "$(stat_field "$line" 8)" -gt "$calls1" ]
+	[ "$(stat_field "$line" 10)" -gt "$in1" ]
+	# Nothing on the other port.
+	refute_output --partial "127.0.0.1:$P2	"
+	exec 5>&-
+}
+
+@test "an unregistered derived name falls back to the source (root), ENOENT stays quiet" {
+	port=$(free_port)
+	rule "port = $port;"
+	start_server under_shim "$TCPPAIR" serve -c 1 "$port"
+	name=$(grep -oE 'conf\.test\.[0-9a-f]{16}' "$T/log" | head -1)
+	[ -n "$name" ] || fail "the server did not register its script"
+	"$CLI" unregister "$name"
+	run "$TCPPAIR" send "$port" hello
+	assert_success
+	assert_output hello
+	wait_server
+	run grep -c 'failed' "$T/log"
+	assert_output 0
+	run grep -c 'attached (script' "$T/log"
+	assert_output 1
+}
+
+@test "unprivileged process with a script file: no registration, LOADSCRIPT refused (EPERM), fail-open" {
+	chmod 755 "$T"
+	chmod 644 "$T/guard.lua"
+	port=$(free_port)
+	rule "port = $port; exe = \"tcppair\";"
+	chmod 644 "$T/luaulp.conf"
+	: >"$T/log"
+	chmod 666 "$T/log"
+	run setpriv --reuid=nobody --regid=nogroup --clear-groups env \
+		LUAULP_CONF="$T/luaulp.conf" LUAULP_LOG="$T/log" LUAULP_LOG_LEVEL=debug \
+		LD_PRELOAD="$LIB" "$TCPPAIR" pair "$port"
+	assert_success
+	run grep -c 'not CAP_NET_ADMIN' "$T/log"
+	assert_output 1
+	run grep -F 'rule "test": loadscript failed: Operation not permitted' "$T/log"
 	assert_success
 }

@@ -10,6 +10,13 @@
  *                                      (default 1); prints "ready" first
  *   tcppair send [-6] [-n] PORT MSG    connect, send MSG, print the echo
  *
+ *   tcppair script [-6] PORT load FILE | name NAME
+ *                                      a connected pair; on the client end
+ *                                      attach ULP "lua", then LOADSCRIPT
+ *                                      FILE's bytes or ATTACHNAME NAME;
+ *                                      prints "load ok", "name EPERM", ...
+ *                                      and the kernel's message if any
+ *
  * -6: ::1 instead of 127.0.0.1; -1: accept() instead of accept4();
  * -n: non-blocking connect (poll + SO_ERROR, as nginx and curl do).
  * -e: check that successful accept/connect/getsockopt leave errno alone.
@@ -26,8 +33,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <netinet/tcp.h>
 #include <sys/socket.h>
 #include <unistd.h>
+
+#ifndef TCP_ULP
+#define TCP_ULP 31
+#endif
 
 #include <uapi/luaulp.h>
 
@@ -227,6 +239,58 @@ static int freeport(void)
 	return 0;
 }
 
+static const char *errname(int e)
+{
+	static char buf[16];
+
+	switch (e) {
+	case 0: return "ok";
+	case EPERM: return "EPERM";
+	case ENOENT: return "ENOENT";
+	case EINVAL: return "EINVAL";
+	case EEXIST: return "EEXIST";
+	case ENOMEM: return "ENOMEM";
+	case ETIME: return "ETIME";
+	case EMSGSIZE: return "EMSGSIZE";
+	case ENOPROTOOPT: return "ENOPROTOOPT";
+	}
+	snprintf(buf, sizeof(buf), "errno%d", e);
+	return buf;
+}
+
+static int script(int port, const char *how, const char *arg)
+{
+	int l = listener(port), c = do_connect(port), a = do_accept(l), err = 0;
+	char src[65536], msg[LUAULP_ERROR_MAX] = "";
+	socklen_t mlen = sizeof(msg);
+	size_t len = 0;
+
+	if (setsockopt(c, SOL_TCP, TCP_ULP, "lua", 3))
+		die("setsockopt TCP_ULP");
+	if (!strcmp(how, "load")) {
+		FILE *f = fopen(arg, "rb");
+
+		if (!f)
+			die(arg);
+		len = fread(src, 1, sizeof(src), f);
+		fclose(f);
+		if (setsockopt(c, SOL_LUA, LUAULP_LOADSCRIPT, src, (socklen_t)len))
+			err = errno;
+	} else if (!strcmp(how, "name")) {
+		if (setsockopt(c, SOL_LUA, LUAULP_ATTACHNAME, arg, (socklen_t)strlen(arg)))
+			err = errno;
+	} else {
+		fprintf(stderr, "tcppair: script: load FILE or name NAME\n");
+		return 2;
+	}
+	if (err && !getsockopt(c, SOL_LUA, LUAULP_ERROR, msg, &mlen) && msg[0])
+		printf("%s %s: %s\n", how, errname(err), msg);
+	else
+		printf("%s %s\n", how, errname(err));
+	xfer(a, c, "data\n");
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	const char *cmd;
@@ -256,6 +320,8 @@ int main(int argc, char **argv)
 		return serve(port);
 	if (!strcmp(cmd, "send") && optind + 1 < argc)
 		return send_msg(port, argv[optind + 1]);
+	if (!strcmp(cmd, "script") && optind + 2 < argc)
+		return script(port, argv[optind + 1], argv[optind + 2]);
 	if (!strcmp(cmd, "pair")) {
 		int l = listener(port), c = do_connect(port), a = do_accept(l);
 
@@ -269,7 +335,7 @@ int main(int argc, char **argv)
 		return 0;
 	}
 usage:
-	fprintf(stderr, "usage: tcppair freeport|pair|serve|send [-6] [-1] [-n] "
-		"[-c N] PORT [MSG]\n");
+	fprintf(stderr, "usage: tcppair freeport|pair|serve|send|script [-6] [-1] "
+		"[-n] [-c N] PORT [MSG | load FILE | name NAME]\n");
 	return 2;
 }

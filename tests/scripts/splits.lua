@@ -9,16 +9,19 @@
 --   k in LEN+1..2LEN-1 cut in two at byte k-LEN     -> "split K: VERDICT"
 -- VERDICT is "pass" (every byte delivered unchanged), "altered" (delivered
 -- bytes differ from the input), or "reset REASON" (REASON from the 400 the
--- script sent: the text after "Bad Request: ", or "-").
+-- script sent: the text after "Bad Request: "; else its last luaulp.log()
+-- line after "NAME: "; else "-").
 
 local calls = 0
+
+local logged
 
 local function fresh(sent)
 	local env = setmetatable({}, { __index = _G })
 	env.luaulp = {
 		PASS = false, DROP = true, RESET = luaulp.RESET,
 		send = function(s) sent[#sent + 1] = s; return #s end,
-		log = function() end,
+		log = function(s) logged = s end,
 		time = luaulp.time, clock = luaulp.clock, socket = luaulp.socket,
 	}
 	local f = assert(load(SRC, "=script", "t", env))
@@ -28,11 +31,13 @@ end
 
 local function reason(sent)
 	local all = table.concat(sent)
-	return string.match(all, "Bad Request: ([^\n]*)\n$") or "-"
+	return string.match(all, "Bad Request: ([^\n]*)\n$") or
+		(logged and string.match(logged, "^[%w_]+: (.*)$")) or "-"
 end
 
 local function feed(input, pieces)
 	local sent = {}
+	logged = nil
 	local env = fresh(sent)
 	local out = {}
 	for _, p in ipairs(pieces) do

@@ -1,0 +1,2 @@
+local co = coroutine.create(function() error("inner") end)
+return coroutine.resume(co)

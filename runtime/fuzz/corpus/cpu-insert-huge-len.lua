@@ -1,0 +1,2 @@
+local t = setmetatable({}, {__len = function() return 1 << 60 end})
+table.insert(t, 1, "x")

@@ -1,0 +1,1 @@
+load(function() while true do end end)

@@ -1,0 +1,1 @@
+return string.find(string.rep("a", 30000), string.rep("a-", 20) .. "b")

@@ -1,0 +1,1 @@
+return string.find(string.rep("(", 100000), "%b()")

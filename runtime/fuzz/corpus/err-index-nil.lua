@@ -1,0 +1,1 @@
+return select(2, pcall(function() local x = nil; return x.y end))

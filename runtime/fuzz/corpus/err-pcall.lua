@@ -1,0 +1,1 @@
+return pcall(error, "e"), pcall(error)

@@ -1,0 +1,1 @@
+return setmetatable({}, {__tostring = function() return 1 end}), pcall(tostring, setmetatable({}, {__tostring = function() return {} end}))

@@ -1,0 +1,1 @@
+return xpcall(function() error("a") end, function(m) return "H:" .. m end)

@@ -1,0 +1,1 @@
+return string.format("%d %s %s", "12", 7 / 2, true)

@@ -1,0 +1,1 @@
+return string.format("%g", 1)

@@ -1,0 +1,1 @@
+return string.format("%5.1f", 1)

@@ -1,0 +1,1 @@
+return string.format("%y", 1)

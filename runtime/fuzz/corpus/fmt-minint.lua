@@ -1,0 +1,1 @@
+return string.format("%d|%x|%5s", math.mininteger, -1, "ab")

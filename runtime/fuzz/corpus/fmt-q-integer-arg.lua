@@ -1,0 +1,1 @@
+return string.format("%q", 12)

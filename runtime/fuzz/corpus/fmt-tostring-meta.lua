@@ -1,0 +1,1 @@
+return string.format("%s", setmetatable({}, {__tostring = function() return "obj" end}))

@@ -1,0 +1,1 @@
+return 0xffffffffffffffff, 0x7fffffffffffffff, 0x10

@@ -1,0 +1,1 @@
+return math.fmod(1, 0)

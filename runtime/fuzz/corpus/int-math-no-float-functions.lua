@@ -1,0 +1,1 @@
+return math.sqrt, math.sin, math.pi, math.huge, math.random, math.exp

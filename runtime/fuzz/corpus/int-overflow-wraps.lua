@@ -1,0 +1,1 @@
+return math.maxinteger + 1 == math.mininteger, math.mininteger // -1, math.mininteger % -1, math.mininteger / -1, math.maxinteger * 2

@@ -1,0 +1,2 @@
+local z = 0
+return 0^-1, z^-1, z^-2

@@ -1,0 +1,2 @@
+local t = {}
+for i = 1, 1 << 40 do t[i] = function() return i end end

@@ -1,0 +1,3 @@
+collectgarbage()
+collectgarbage("step")
+return math.type(collectgarbage("count")), collectgarbage("count") > 0, collectgarbage("isrunning")

@@ -1,0 +1,3 @@
+setmetatable({}, {__gc = function() while true do end end})
+collectgarbage()
+return "done"

@@ -1,0 +1,1 @@
+return load(string.char(27) .. "Lua\x53\0")

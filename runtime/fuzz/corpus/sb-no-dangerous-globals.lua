@@ -1,0 +1,1 @@
+return io, os, debug, package, require, dofile, loadfile, print, bit32, string.dump

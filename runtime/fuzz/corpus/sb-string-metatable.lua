@@ -1,0 +1,1 @@
+return getmetatable("").__index == string, ("x"):rep(2)

@@ -1,0 +1,1 @@
+return string.match("a", string.rep("()", 17))

@@ -1,0 +1,1 @@
+return string.find(string.rep("x", 60), string.rep("x?", 60) .. "$")

@@ -1,0 +1,1 @@
+return string.pack("d", 1)

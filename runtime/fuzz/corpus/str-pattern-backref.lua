@@ -1,0 +1,1 @@
+return ('say "hi" now'):match('(["\'])(.-)%1'), ("xyzzy"):find("(z)%1")

@@ -1,0 +1,1 @@
+return pcall(string.find, "a", "[a"), pcall(string.find, "a", "%"), pcall(string.rep)

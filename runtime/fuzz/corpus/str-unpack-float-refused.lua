@@ -1,0 +1,1 @@
+return string.unpack("f", "\0\0\0\0")

@@ -1,0 +1,1 @@
+setmetatable(setmetatable({}, {__metatable = false}), {})

@@ -1,0 +1,148 @@
+#!/usr/bin/env bats
+# SPDX-License-Identifier: GPL-2.0
+# scripts/http_guard.lua in front of stock nginx (workers as www-data) under
+# libluaulp.so, in the guest: attacks get a 400 from the kernel and a reset,
+# benign traffic is answered byte for byte as on the same nginx's unscripted
+# port.  Run by tests/vm/run (root, repository root as cwd), both kernels.
+
+load helpers
+
+# One nginx for the whole file: starting it takes seconds under TCG.
+setup_file() {
+	[ -d /sys/module/luaulp ] || fail "the luaulp module is not loaded"
+	scripts_setup
+	nginx_start "script = \"$SCRIPTS/http_guard.lua\"; entry = \"guard\"; on_error = \"reset\";"
+}
+
+teardown_file() {
+	nginx_stop
+	scripts_teardown
+}
+
+teardown() {
+	show_shim_log
+}
+
+# refused FILE REASON: FILE sent to the guarded port gets the kernel's 400
+# naming REASON, then a reset.
+refused() {
+	raw "$P1" "$1"
+	run cat "$T/how"
+	assert_output reset
+	run head -1 "$T/resp"
+	assert_output $'HTTP/1.1 400 Bad Request\r'
+	run tail -1 "$T/resp"
+	assert_output "Bad Request: $2"
+}
+
+# same FILE [drip]: FILE gets the same bytes from the guarded and the
+# unscripted port, and nginx closed the connection normally.
+same() {
+	local how=raw
+	[ "${2:-}" = drip ] && how=raw_drip
+	$how "$P2" "$1"
+	mv "$T/resp" "$T/plain"
+	$how "$P1" "$1"
+	run cat "$T/how"
+	assert_output closed
+	[ -s "$T/resp" ] || fail "no response"
+	cmp "$T/plain" "$T/resp" || fail "responses differ: $(diff -a "$T/plain" "$T/resp" | head -5)"
+}
+
+@test "the script is attached to the guarded port only" {
+	exec 5<>"/dev/tcp/127.0.0.1/$P1"
+	sleep 0.5
+	run "$CLI" stat -t
+	exec 5>&- 5<&-
+	assert_success
+	assert_output --regexp "127.0.0.1:$P1	127.0.0.1:[0-9]+	[0-9]+	33	[^	-][^	]*	guard	"
+	refute_output --partial "127.0.0.1:$P2	"
+}
+
+@test "CRLF injection and bad characters: 400 and a reset" {
+	printf 'GET / HTTP/1.1\r\nHost: a\r\nX-Forwarded-For: 1.2.3.4\rSet-Cookie: admin=1\r\n\r\n' >"$T/in"
+	refused "$T/in" "bare CR"
+	printf 'GET / HTTP/1.1\r\nHost: a\r\nX-A: b\nTransfer-Encoding: chunked\r\n\r\n' >"$T/in"
+	refused "$T/in" "bare LF line ending"
+	printf 'GET /?next=%%0d%%0aSet-Cookie:x HTTP/1.1\r\nHost: a\r\n\r\n' >"$T/in"
+	refused "$T/in" "encoded CR/LF/NUL in request-target"
+	printf 'GET / HTTP/1.1\r\nHost: a\r\nX-A: a\r\n b\r\n\r\n' >"$T/in"
+	refused "$T/in" "obs-fold (line folding)"
+	# curl gets the 400 (and stops reading at its Content-Length, or sees
+	# the reset: 56)
+	run curl -sS --max-time 20 "http://127.0.0.1:$P1/?u=%0d%0aX:1"
+	[ "$status" -eq 0 ] || [ "$status" -eq 56 ] || fail "curl status $status: $output"
+	assert_output --partial "Bad Request: encoded CR/LF/NUL"
+}
+
+@test "request smuggling: 400 and a reset, nginx never sees the requests" {
+	local seen
+	seen=$(wc -l <"$T/access.log")
+	printf 'POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 6\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\nG' >"$T/in"
+	refused "$T/in" "Transfer-Encoding with Content-Length"
+	printf 'POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 0\r\nContent-Length: 44\r\n\r\nGET /smuggled HTTP/1.1\r\nHost: a\r\n\r\n' >"$T/in"
+	refused "$T/in" "duplicate Content-Length"
+	printf 'POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding : chunked\r\nContent-Length: 3\r\n\r\nabc' >"$T/in"
+	refused "$T/in" "whitespace between field name and colon"
+	# behind a good request on the same connection: the good one is answered
+	printf 'GET /index.html HTTP/1.1\r\nHost: a\r\n\r\n' >"$T/in"
+	raw_drip_pipeline() {
+		exec 6<>"/dev/tcp/127.0.0.1/$P1"
+		cat "$T/in" >&6
+		sleep 1
+		printf 'GET /smuggled2 HTTP/1.1\r\nHost: a\r\nContent-Length: 1\r\nContent-Length: 1\r\n\r\n' >&6
+		timeout 20 cat <&6 >"$T/resp" 2>"$T/err" || :
+		exec 6<&- 6>&-
+	}
+	raw_drip_pipeline
+	run grep -ac '^HTTP/1.1 ' "$T/resp"
+	assert_output 2
+	grep -aq '^hello from nginx' "$T/resp"
+	grep -q "reset by peer" "$T/err"
+	# nginx logged the one good request only
+	run tail -n +$((seen + 1)) "$T/access.log"
+	assert_output --regexp '^[^\n]*"GET /index.html HTTP/1.1" 200 [^\n]*$'
+
+}
+
+@test "benign: pipelined keep-alive requests, byte-identical to the unscripted port" {
+	printf 'GET / HTTP/1.1\r\nHost: a\r\n\r\nHEAD /big.txt HTTP/1.1\r\nHost: a\r\n\r\nGET /big.txt HTTP/1.1\r\nHost: a\r\nAccept: */*\r\n\r\nGET /nope HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n' >"$T/in"
+	same "$T/in"
+	run grep -ac '^HTTP/1.1 ' "$T/resp"
+	assert_output 4
+}
+
+@test "benign: chunked upload and Content-Length bodies, then more requests" {
+	{
+		printf 'POST /index.html HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n'
+		printf '5\r\nhello\r\n1000\r\n'; head -c 4096 /dev/zero | tr '\0' x; printf '\r\n0\r\n\r\n'
+		printf 'PUT /x HTTP/1.1\r\nHost: a\r\nContent-Length: 24\r\n\r\nGET / HTTP/1.1\r\nX: a\rb\r\n'
+		printf 'GET /index.html HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n'
+	} >"$T/in"
+	same "$T/in"
+	run grep -ac '^HTTP/1.1 ' "$T/resp"
+	assert_output 3
+	# with curl: a chunked upload and keep-alive across two URLs
+	head -c 10000 /dev/urandom >"$T/body"
+	for p in "$P2" "$P1"; do
+		curl -sS --max-time 20 -H 'Transfer-Encoding: chunked' --data-binary @"$T/body" \
+			"http://127.0.0.1:$p/index.html" -o /dev/null -w '%{http_code}\n' \
+			--next "http://127.0.0.1:$p/big.txt" -o "$T/big.$p" -w '%{http_code} %{num_connects}\n'
+	done >"$T/codes"
+	run cat "$T/codes"
+	assert_output $'405\n200 0\n405\n200 0'
+	cmp "$T/big.$P2" "$T/big.$P1"
+}
+
+@test "benign: large headers within limits, and one byte per write" {
+	{
+		printf 'GET /index.html HTTP/1.1\r\nHost: a\r\nCookie: '
+		head -c 7000 /dev/zero | tr '\0' c
+		printf '\r\nConnection: close\r\n\r\n'
+	} >"$T/in"
+	same "$T/in"
+	grep -aq '^hello from nginx' "$T/resp"
+	printf 'GET /index.html HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n' >"$T/in"
+	same "$T/in" drip
+	grep -aq '^hello from nginx' "$T/resp"
+}
