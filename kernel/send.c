@@ -21,6 +21,12 @@
 
 #include "luaulp.h"
 
+#ifdef MSG_SPLICE_PAGES
+#define LUAULP_MSG_SPLICE_PAGES MSG_SPLICE_PAGES
+#else
+#define LUAULP_MSG_SPLICE_PAGES 0
+#endif
+
 /* Send a kernel buffer in full (unless FLAGS has MSG_DONTWAIT). */
 static int send_kernel(struct luaulp_sock *ctx, const char *p, size_t len,
 		       int flags)
@@ -47,7 +53,10 @@ int luaulp_send_from_script(struct luaulp_sock *ctx, const char *p, size_t len)
 int luaulp_sendmsg(struct sock *sk, struct msghdr *msg, size_t size)
 {
 	struct luaulp_sock *ctx = luaulp_sk(sk);
-	int flags = msg->msg_flags & ~MSG_DONTWAIT;
+	/* Our kernel buffer is neither user memory to pin (MSG_ZEROCOPY) nor
+	 * pages to splice. */
+	int flags = msg->msg_flags & ~(MSG_DONTWAIT | MSG_ZEROCOPY |
+				       LUAULP_MSG_SPLICE_PAGES);
 	enum luaulp_verdict v;
 	size_t done = 0;
 	char *buf;

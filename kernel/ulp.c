@@ -13,11 +13,16 @@
  * tcpv6_prot, so the family is a sound key.
  */
 #include <linux/module.h>
+#include <linux/version.h>
 #include <linux/slab.h>
 #include <net/tcp.h>
 
 #include "luaulp.h"
 #include "runtime.h"
+
+#if LINUX_VERSION_CODE < KERNEL_VERSION(6, 5, 0)
+#define HAVE_LUAULP_SENDPAGE
+#endif
 
 enum {
 	LUAULP_V4,
@@ -121,6 +126,11 @@ static void luaulp_build_ops(struct proto_ops *ops,
 	*ops = *base;
 	ops->splice_read = NULL;
 	ops->mmap = sock_no_mmap;
+#ifdef HAVE_LUAULP_SENDPAGE
+	/* Before 6.5, splice() into a socket used sendpage, around
+	 * sendmsg; sock_no_sendpage sends through kernel_sendmsg instead. */
+	ops->sendpage = sock_no_sendpage;
+#endif
 }
 
 /* Process context, socket lock held. */

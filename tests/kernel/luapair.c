@@ -14,7 +14,10 @@
  *   -d send: the server writes INPUT in WSIZE pieces through its send
  *      entry; the client reads it to stdout.
  *   -n: the server socket is non-blocking (reads poll, EAGAIN is counted).
- *   -x FLAGS: recv flags for the server's reads: peek, waitall, trunc, oob.
+ *   -x FLAGS: recv flags for the server's reads: peek, waitall, trunc, oob;
+ *      "splice": the server reads through splice() into a pipe;
+ *      "sendfile": (-d send) the server writes INPUT, a regular file, with
+ *      sendfile().
  * On stderr: "end: EOF" or "end: <ERRNO>", then "stats: ..." from
  * LUAULP_STATS and any LUAULP_ERROR message.  Exit 0 unless set-up failed
  * (3: LOADSCRIPT failed, printed as "load: ERRNO: message").
@@ -29,6 +32,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/sendfile.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -94,6 +98,7 @@ int main(int argc, char **argv)
 	size_t wsize = 65536, rsize = 65536, inlen, srclen;
 	int family = AF_INET, nonblock = 0, send_dir = 0, onerror = -1;
 	int memlimit = 0, rflags = 0, opt, lfd, cli, srv, one = 1;
+	int use_splice = 0, use_sendfile = 0;
 	struct sockaddr_storage ss = {};
 	socklen_t alen;
 	char *in, *src, *buf;
@@ -118,6 +123,8 @@ int main(int argc, char **argv)
 			if (strstr(optarg, "waitall")) rflags |= MSG_WAITALL;
 			if (strstr(optarg, "trunc")) rflags |= MSG_TRUNC;
 			if (strstr(optarg, "oob")) rflags |= MSG_OOB;
+			if (strstr(optarg, "splice")) use_splice = 1;
+			if (strstr(optarg, "sendfile")) use_sendfile = 1;
 			break;
 		default: return 2;
 		}
@@ -134,7 +141,16 @@ int main(int argc, char **argv)
 		src = slurp(sfd, &srclen);
 		close(sfd);
 	}
-	in = slurp(0, &inlen);
+	if (use_sendfile) {
+		struct stat sb;
+
+		if (fstat(0, &sb) || !S_ISREG(sb.st_mode))
+			die("sendfile needs a regular file on stdin");
+		in = NULL;
+		inlen = sb.st_size;
+	} else {
+		in = slurp(0, &inlen);
+	}
 	buf = malloc(rsize);
 	if (!buf)
 		die("malloc");
@@ -217,13 +233,33 @@ int main(int argc, char **argv)
 	}
 	close(cli);
 
-	if (send_dir) {
+	if (send_dir && use_sendfile) {
+		off_t off = 0;
+
+		while ((size_t)off < inlen)
+			if (sendfile(srv, 0, &off, inlen - off) < 0)
+				die("sendfile");
+		shutdown(srv, SHUT_WR);
+		fprintf(stderr, "end: sent\n");
+	} else if (send_dir) {
 		write_all(srv, in, inlen, wsize);
 		shutdown(srv, SHUT_WR);
 		fprintf(stderr, "end: sent\n");
 	} else {
+		int pfd[2];
+
+		if (use_splice && pipe(pfd))
+			die("pipe");
 		for (;;) {
-			ssize_t n = recv(srv, buf, rsize, rflags);
+			ssize_t n;
+
+			if (use_splice) {
+				n = splice(srv, NULL, pfd[1], NULL, rsize, 0);
+				if (n > 0 && read(pfd[0], buf, n) != n)
+					die("read pipe");
+			} else {
+				n = recv(srv, buf, rsize, rflags);
+			}
 
 			if (n > 0) {
 				fwrite(buf, 1, (rflags & MSG_TRUNC) ? 0 : n, stdout);

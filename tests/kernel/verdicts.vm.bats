@@ -117,6 +117,21 @@ LUA
 	assert_output "0123456789"
 }
 
+@test "splice() from a scripted socket goes through the entry" {
+	script <<<'function entry(d) return d:upper() end'
+	pair -x splice <<<"spliced bytes"
+	assert_success
+	assert_output "SPLICED BYTES"
+}
+
+@test "sendfile() to a scripted socket goes through the send entry" {
+	script <<<'function entry(d) return d:upper() end'
+	printf 'sent with sendfile' > "$BATS_TEST_TMPDIR/in"
+	pair -d send -x sendfile < "$BATS_TEST_TMPDIR/in"
+	assert_success
+	assert_output "SENT WITH SENDFILE"
+}
+
 @test "MSG_OOB is refused on a scripted socket" {
 	script <<<'function entry(d) return d end'
 	pair -x oob <<<"x"
