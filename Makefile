@@ -50,7 +50,7 @@ $(LUA_PATCHED)/.stamp: $(B)/lua/.fetched $(LUA_PATCHES)
 	$(Q)touch $@
 
 kernel: $(B)/kernels.env $(LUA_PATCHED)/.stamp
-	$(Q)for rel in $(KRELS); do tools/kbuild $$rel $(if $(filter 1,$(V)),V=1) || exit 1; done
+	+$(Q)for rel in $(KRELS); do tools/kbuild $$rel $(if $(filter 1,$(V)),V=1) || exit 1; done
 
 include $(sort $(wildcard */build.mk))
 include bench/ulpbench.mk

@@ -146,3 +146,19 @@ same() {
 	same "$T/in" drip
 	grep -aq '^hello from nginx' "$T/resp"
 }
+
+@test "an attack written one byte at a time: nginx only ever sees a valid prefix" {
+	local seen
+	seen=$(wc -l <"$T/access.log")
+	printf 'POST /drip HTTP/1.1\r\nHost: a\r\nContent-Length: 6\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\nG' >"$T/in"
+	raw_drip "$P1" "$T/in"
+	run head -1 "$T/resp"
+	assert_output $'HTTP/1.1 400 Bad Request\r'
+	run tail -1 "$T/resp"
+	assert_output "Bad Request: Transfer-Encoding with Content-Length"
+	# nginx got the head up to the bad line, then ECONNRESET: it answered
+	# nothing (its log may show the aborted request as a 400)
+	run tail -n +$((seen + 1)) "$T/access.log"
+	refute_output --partial '" 200 '
+	refute_output --partial '" 411 '
+}
