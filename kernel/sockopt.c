@@ -100,8 +100,10 @@ static bool valid_identifier(const char *s)
 	return true;
 }
 
-/* Copy a name from user space: optlen bytes, one trailing NUL allowed. */
-static int copy_name(char *dst, sockptr_t optval, unsigned int optlen)
+/* Copy a name from user space: optlen bytes, one trailing NUL allowed,
+ * checked by VALID.  DST holds LUAULP_NAME_MAX + 1 bytes. */
+static int copy_name(char *dst, sockptr_t optval, unsigned int optlen,
+		     bool (*valid)(const char *))
 {
 	char name[LUAULP_NAME_MAX + 2];
 
@@ -114,8 +116,7 @@ static int copy_name(char *dst, sockptr_t optval, unsigned int optlen)
 	if (name[optlen - 1] == '\0')
 		optlen--;
 	name[optlen] = '\0';
-	if (optlen > LUAULP_NAME_MAX || strlen(name) != optlen ||
-	    !valid_identifier(name))
+	if (optlen > LUAULP_NAME_MAX || strlen(name) != optlen || !valid(name))
 		return -EINVAL;
 	strscpy(dst, name, LUAULP_NAME_MAX + 1);
 	return 0;
@@ -127,7 +128,7 @@ static int luaulp_set_entry(struct luaulp_sock *ctx, char *entry,
 	char name[LUAULP_NAME_MAX + 1];
 	int err;
 
-	err = copy_name(name, optval, optlen);
+	err = copy_name(name, optval, optlen, valid_identifier);
 	mutex_lock(&ctx->lock);
 	if (err == -EINVAL)
 		set_error(ctx, "entry: not a Lua identifier of 1 to 64 characters");
@@ -191,23 +192,17 @@ static int luaulp_set_memlimit(struct luaulp_sock *ctx, sockptr_t optval,
 static int luaulp_attach_name(struct sock *sk, struct luaulp_sock *ctx,
 			      sockptr_t optval, unsigned int optlen)
 {
-	char name[LUAULP_NAME_MAX + 2];
+	char name[LUAULP_NAME_MAX + 1];
+	int err;
 
-	if (optlen == 0 || optlen > LUAULP_NAME_MAX + 1)
-		return -EINVAL;
-	if (sockptr_is_null(optval))
-		return -EFAULT;
-	if (copy_from_sockptr(name, optval, optlen))
-		return -EFAULT;
-	if (name[optlen - 1] == '\0')
-		optlen--;
-	name[optlen] = '\0';
-	if (strlen(name) != optlen || !luaulp_script_name_valid(name)) {
+	err = copy_name(name, optval, optlen, luaulp_script_name_valid);
+	if (err == -EINVAL) {
 		mutex_lock(&ctx->lock);
 		set_error(ctx, "script names are 1-64 of [A-Za-z0-9_.-]");
 		mutex_unlock(&ctx->lock);
-		return -EINVAL;
 	}
+	if (err)
+		return err;
 	return luaulp_registry_attach(sk, ctx, name);
 }
 

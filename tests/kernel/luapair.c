@@ -6,7 +6,8 @@
  *           [-s SENDENTRY] [-o pass|reset] [-m MEMLIMIT] [-p PEERFILE]
  *           [-x FLAGS] SCRIPT < INPUT > OUTPUT
  *
- * The server side (the accepted socket) carries the ULP and SCRIPT.
+ * The server side (the accepted socket) carries the ULP and SCRIPT; with
+ * -C the roles swap: the connected socket is scripted and plays "server".
  *   -d recv (default): the client writes INPUT in WSIZE pieces and shuts
  *      down; the server reads with RSIZE buffers until EOF or an error and
  *      writes what it got to stdout.  What the client receives back (from
@@ -98,15 +99,16 @@ int main(int argc, char **argv)
 	size_t wsize = 65536, rsize = 65536, inlen, srclen;
 	int family = AF_INET, nonblock = 0, send_dir = 0, onerror = -1;
 	int memlimit = 0, rflags = 0, opt, lfd, cli, srv, one = 1;
-	int use_splice = 0, use_sendfile = 0;
+	int use_splice = 0, use_sendfile = 0, client_side = 0;
 	struct sockaddr_storage ss = {};
 	socklen_t alen;
 	char *in, *src, *buf;
 	long eagain = 0;
 	pid_t pid;
 
-	while ((opt = getopt(argc, argv, "6nd:w:r:e:s:o:m:p:x:")) != -1) {
+	while ((opt = getopt(argc, argv, "6Cnd:w:r:e:s:o:m:p:x:")) != -1) {
 		switch (opt) {
+		case 'C': client_side = 1; break;
 		case '6': family = AF_INET6; break;
 		case 'n': nonblock = 1; break;
 		case 'd': send_dir = !strcmp(optarg, "send"); break;
@@ -175,6 +177,12 @@ int main(int argc, char **argv)
 	if (srv < 0)
 		die("accept");
 	close(lfd);
+	if (client_side) {
+		int t = cli;
+
+		cli = srv;
+		srv = t;
+	}
 	setsockopt(cli, SOL_TCP, TCP_NODELAY, &one, sizeof(one));
 
 	if (setsockopt(srv, SOL_TCP, TCP_ULP, "lua", 3))

@@ -52,6 +52,25 @@ LUA
 	done
 }
 
+@test "client side: every verdict on a connected socket" {
+	script <<'LUA'
+function entry(d)
+	if d == "drop" then return true end
+	if d == "reset" then return luaulp.RESET end
+	if d == "swap" then return "swapped" end
+end
+LUA
+	for args in "-C" "-C -n" "-C -6"; do
+		# shellcheck disable=SC2086
+		run --separate-stderr "$LUAPAIR" $args -w 4 -r 4 "$S" < <(printf 'passdropswap')
+		assert_output "passswapped"
+		[[ $stderr == *"end: EOF"* ]] || fail "$args: $stderr"
+		# shellcheck disable=SC2086
+		run --separate-stderr "$LUAPAIR" $args -w 5 -r 5 "$S" < <(printf 'reset')
+		[[ $stderr == *"end: ECONNRESET"* ]] || fail "$args: $stderr"
+	done
+}
+
 @test "replace: a string replaces the bytes, longer than the reader's buffer" {
 	script <<<'function entry(d) return d:upper() .. string.rep("x", 100) end'
 	printf 'abc' > "$BATS_TEST_TMPDIR/in"

@@ -49,12 +49,14 @@ teardown() { rm -rf "$T"; }
 	[ "$(grep -c '^@@ ' "$CASES")" -eq "$(wc -l <"$T/out")" ]
 }
 
-@test "no hostile case holds the CPU longer than 300 ms (plain build; ~30 ms idle)" {
+@test "no hostile case hangs (plain build; ~30 ms each when idle)" {
 	run "$R/caserun" --times "$CASES"
 	assert_success
 	worst=$(echo "$output" | sed -n 's/.*slowest .*: \([0-9]*\)\..* ms$/\1/p')
 	echo "worst: $worst ms"
-	[ "$worst" -lt 300 ]
+	# Not a speed check (bench/ measures): only "the budget stops it",
+	# with room for a loaded CI machine.
+	[ "$worst" -lt 5000 ]
 }
 
 @test "bench: fresh state size and the cost of an empty call" {

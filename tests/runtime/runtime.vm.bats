@@ -81,8 +81,10 @@ teardown() {
 	assert_success
 	echo "$output" | grep '^cpu-' | sort -t: -k2 -n -r | head -5
 	worst=$(echo "$output" | sed -n 's/.*slowest .*: \([0-9]*\)\..* ms$/\1/p')
-	# TCG runs about 10x slower than the hardware; 1000 ms is time_max_ms
-	[ "$worst" -lt 1100 ]
+	# TCG runs about 10x slower than the hardware; 1000 ms is time_max_ms.
+	# Not a speed check: only "the ceiling stops it", with room for a
+	# guest stalled by a loaded host.
+	[ "$worst" -lt 3000 ]
 }
 
 @test "unprivileged LOADSCRIPT is refused with EPERM" {

@@ -77,10 +77,12 @@ free_port() {
 	done
 }
 
-# nginx_start RULE [HTTP_DIRECTIVES [SERVER1_DIRECTIVES]]: stock nginx (workers as www-data) serving $T/www on
-# 127.0.0.1:$P1 and :$P2 under the shim, with one policy rule for port $P1:
-# RULE is the rest of the rule (script, entry...).  Port $P2 stays
-# unscripted: the same server without the script, to compare with.
+# nginx_start RULE [HTTP_DIRECTIVES [SERVER1_DIRECTIVES]]: stock nginx
+# (workers as www-data) under the shim, serving $T/www on 127.0.0.1:$P1 and
+# [::1]:$P1 (with SERVER1_DIRECTIVES: TLS) and on 127.0.0.1:$P2, with one
+# policy rule for port $P1: RULE is the rest of the rule (script, entry...).
+# Port $P2 stays unscripted: the same server without the script, to compare
+# with.
 nginx_start() {
 	command -v nginx >/dev/null || fail "nginx is not installed"
 	[ -r "$LIB" ] || fail "build first: make user"
@@ -106,7 +108,7 @@ nginx_start() {
 	    scgi_temp_path $T/tmp/scgi;
 	    server_tokens off;
 	    ${2:-}
-	    server { listen 127.0.0.1:$P1 ${3:+ssl}; root $T/www; ${3:-} }
+	    server { listen 127.0.0.1:$P1 ${3:+ssl}; listen [::1]:$P1 ${3:+ssl}; root $T/www; ${3:-} }
 	    server { listen 127.0.0.1:$P2; root $T/www; }
 	}
 	EOC

@@ -75,6 +75,14 @@ same() {
 	assert_output --partial "Bad Request: encoded CR/LF/NUL"
 }
 
+@test "IPv6: benign served, attack refused" {
+	run curl -sS -g --max-time 20 "http://[::1]:$P1/index.html"
+	assert_success
+	assert_output "hello from nginx"
+	run curl -sS -g --max-time 20 "http://[::1]:$P1/?a=%00"
+	assert_output --partial "Bad Request: encoded CR/LF/NUL in request-target"
+}
+
 @test "request smuggling: 400 and a reset, nginx never sees the requests" {
 	local seen
 	seen=$(wc -l <"$T/access.log")

@@ -1,0 +1,46 @@
+#!/usr/bin/env bats
+# SPDX-License-Identifier: GPL-2.0
+# Every script of the library compiles in the sandbox (`luaulp check`) and
+# defines the entries scripts/README.md documents.
+
+load helpers
+
+setup() {
+	scripts_setup
+}
+
+teardown() {
+	scripts_teardown
+}
+
+@test "luaulp check accepts every script with its entries" {
+	cat >"$T/all.conf" <<-EOF
+	version = 1;
+	rules = (
+	 { name = "guard"; port = 80; script = "$SCRIPTS/http_guard.lua"; entry = "guard"; },
+	 { name = "sni"; port = 443; script = "$SCRIPTS/sni_filter.lua"; entry = "filter"; },
+	 { name = "cache"; port = 8080; script = "$SCRIPTS/http_cache.lua"; entry = "cache_recv"; send_entry = "cache_send"; },
+	 { name = "pass"; port = 8081; script = "$SCRIPTS/examples/pass.lua"; entry = "entry"; },
+	 { name = "counter"; port = 8082; script = "$SCRIPTS/examples/counter.lua"; entry = "count"; }
+	);
+	EOF
+	run "$CLI" check "$T/all.conf"
+	assert_success
+	assert_output --partial "ok, 5 rules"
+	# the entries are functions once the chunk ran
+	for pair in http_guard.lua:guard sni_filter.lua:filter http_cache.lua:cache_recv \
+		http_cache.lua:cache_send examples/pass.lua:entry examples/counter.lua:count; do
+		{
+			cat "$SCRIPTS/${pair%%:*}"
+			printf '\nassert(type(%s) == "function", "%s")\n' "${pair##*:}" "$pair"
+		} >"$T/s.lua"
+		: | "$CLI" run "$T/s.lua" --entry "${pair##*:}" || fail "$pair"
+	done
+}
+
+@test "the default policy's http-guard rule names http_guard.lua's entry" {
+	run grep -A8 'name = "http-guard"' "$ROOT/config/luaulp.conf"
+	assert_output --partial 'script = "http_guard.lua"'
+	entry=$(sed -n 's/.*entry = "\(.*\)";/\1/p' <<<"$output" | head -1)
+	grep -q "^function $entry(" "$SCRIPTS/http_guard.lua"
+}
