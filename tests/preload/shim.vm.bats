@@ -100,8 +100,8 @@ rules = (
 	refute_output --partial "tcp-ulp-lua"
 	run "$CLI" stat -t
 	assert_success
-	assert_output --partial "	127.0.0.1:$P1	127.0.0.1:"
-	refute_output --partial "127.0.0.1:$P2	"
+	assert_line --regexp "^127\.0\.0\.1:$P1	127\.0\.0\.1:"
+	refute_line --regexp "^127\.0\.0\.1:$P2	"
 	exec 5>&- 6>&-
 	# nginx still serves both ports.
 	run curl -sS --max-time 20 "http://127.0.0.1:$P1/"
