@@ -80,6 +80,7 @@ int luaulp_sockopt_set(struct sock *sk, int optname, sockptr_t optval,
 int luaulp_sockopt_get(struct sock *sk, int optname, char __user *optval,
 		       int __user *optlen);
 int luaulp_sock_rt(struct luaulp_sock *ctx);
+void luaulp_sock_stats(struct luaulp_sock *ctx, struct luaulp_stats *st);
 
 /* entry.c: run an entry on a chunk; ctx->lock held.  On LUAULP_REPLACE,
  * *out is a kvmalloc'd copy of the replacement (caller frees). */

@@ -75,6 +75,17 @@ bool luaulp_script_name_valid(const char *s)
 	return n >= 1 && n <= LUAULP_NAME_MAX;
 }
 
+/* The script called NAME, or NULL; ln->lock held. */
+static struct luaulp_script *find_script(struct luaulp_net *ln, const char *name)
+{
+	struct luaulp_script *s;
+
+	list_for_each_entry(s, &ln->scripts, node)
+		if (!strcmp(s->name, name))
+			return s;
+	return NULL;
+}
+
 /* --- compiling ------------------------------------------------------- */
 
 struct code_buf {
@@ -156,18 +167,14 @@ int luaulp_registry_attach(struct sock *sk, struct luaulp_sock *ctx,
 			   const char *name)
 {
 	struct luaulp_net *ln = lnet(sock_net(sk));
-	struct luaulp_script *s, *found = NULL;
+	struct luaulp_script *found;
 	struct load_args a;
 	int err;
 
 	mutex_lock(&ln->lock);
-	list_for_each_entry(s, &ln->scripts, node) {
-		if (!strcmp(s->name, name)) {
-			refcount_inc(&s->ref);
-			found = s;
-			break;
-		}
-	}
+	found = find_script(ln, name);
+	if (found)
+		refcount_inc(&found->ref);
 	mutex_unlock(&ln->lock);
 	if (!found)
 		return -ENOENT;
@@ -289,14 +296,13 @@ static int cmd_register(struct sk_buff *skb, struct genl_info *info)
 	kvfree(code.p);
 
 	mutex_lock(&ln->lock);
-	list_for_each_entry(old, &ln->scripts, node) {
-		if (!strcmp(old->name, name)) {
-			/* Replace: attached sockets keep their own copy. */
-			list_replace(&old->node, &s->node);
-			mutex_unlock(&ln->lock);
-			script_put(old);
-			return 0;
-		}
+	old = find_script(ln, name);
+	if (old) {
+		/* Replace: attached sockets keep their own copy. */
+		list_replace(&old->node, &s->node);
+		mutex_unlock(&ln->lock);
+		script_put(old);
+		return 0;
 	}
 	if (ln->nscripts >= max_scripts) {
 		mutex_unlock(&ln->lock);
@@ -322,14 +328,13 @@ static int cmd_unregister(struct sk_buff *skb, struct genl_info *info)
 	}
 	name = nla_data(info->attrs[LUAULP_A_NAME]);
 	mutex_lock(&ln->lock);
-	list_for_each_entry(s, &ln->scripts, node) {
-		if (!strcmp(s->name, name)) {
-			list_del(&s->node);
-			ln->nscripts--;
-			mutex_unlock(&ln->lock);
-			script_put(s);
-			return 0;
-		}
+	s = find_script(ln, name);
+	if (s) {
+		list_del(&s->node);
+		ln->nscripts--;
+		mutex_unlock(&ln->lock);
+		script_put(s);
+		return 0;
 	}
 	mutex_unlock(&ln->lock);
 	GENL_SET_ERR_MSG(info, "no script of that name");
@@ -380,11 +385,7 @@ static int put_sock(struct sk_buff *skb, struct luaulp_sock *ctx)
 	int err;
 
 	mutex_lock(&ctx->lock);
-	st = ctx->stats;
-	if (ctx->rt) {
-		st.memory = luaulp_rt_memory(ctx->rt);
-		st.memory_max = luaulp_rt_memory_max(ctx->rt);
-	}
+	luaulp_sock_stats(ctx, &st);
 	err = nla_put_u8(skb, LUAULP_A_FAMILY, sk->sk_family) ||
 	      (v6 ? nla_put(skb, LUAULP_A_LOCAL_ADDR, 16, &sk->sk_v6_rcv_saddr) ||
 		    nla_put(skb, LUAULP_A_REMOTE_ADDR, 16, &sk->sk_v6_daddr)

@@ -278,17 +278,23 @@ static int luaulp_get_int(struct luaulp_sock *ctx, int optname,
 	return put_bytes(&val, sizeof(val), optval, optlen);
 }
 
+/* The counters with the state's memory filled in; ctx->lock held. */
+void luaulp_sock_stats(struct luaulp_sock *ctx, struct luaulp_stats *st)
+{
+	*st = ctx->stats;
+	if (ctx->rt) {
+		st->memory = luaulp_rt_memory(ctx->rt);
+		st->memory_max = luaulp_rt_memory_max(ctx->rt);
+	}
+}
+
 static int luaulp_get_stats(struct luaulp_sock *ctx, char __user *optval,
 			    int __user *optlen)
 {
 	struct luaulp_stats st;
 
 	mutex_lock(&ctx->lock);
-	st = ctx->stats;
-	if (ctx->rt) {
-		st.memory = luaulp_rt_memory(ctx->rt);
-		st.memory_max = luaulp_rt_memory_max(ctx->rt);
-	}
+	luaulp_sock_stats(ctx, &st);
 	mutex_unlock(&ctx->lock);
 	return put_bytes(&st, sizeof(st), optval, optlen);
 }
