@@ -6,6 +6,10 @@
  *   ulpbench recv [ROUNDS]    64-byte reads of queued data: plain TCP, ULP
  *                             attached without an entry, an empty entry, a
  *                             replacing entry
+ *   ulpbench stream [MIB]     MIB MiB streamed through loopback and read
+ *                             with 512 B, 4 KiB and 64 KiB reads: plain TCP
+ *                             against a pass-through receive entry (ns per
+ *                             MiB; the ratio is the scripted read's cost)
  *   ulpbench attach [N] FILE  attaching FILE's script N times: source per
  *                             socket (LOADSCRIPT) against the registered,
  *                             precompiled script (ATTACHNAME "bench.attach",
@@ -21,11 +25,13 @@
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -148,6 +154,65 @@ static int bench_recv(long rounds)
 	return 0;
 }
 
+/* ns per MiB read with RSIZE reads; the writer is a child process. */
+static double stream(bool scripted, size_t rsize, long mib)
+{
+	static char wbuf[1 << 16];
+	char *rbuf = malloc(rsize);
+	long total = mib << 20, got = 0;
+	int cli, srv;
+	double t0, t;
+	pid_t pid;
+
+	pair(&cli, &srv);
+	if (scripted)
+		load(srv, "function e(d, n, nb) end", "e");
+	t0 = now_ns();
+	pid = fork();
+	if (pid == 0) {
+		for (long sent = 0; sent < total; sent += sizeof(wbuf))
+			if (write(cli, wbuf, sizeof(wbuf)) != sizeof(wbuf))
+				_exit(1);
+		_exit(0);
+	}
+	close(cli);
+	while (got < total) {
+		ssize_t r = read(srv, rbuf, rsize);
+
+		if (r <= 0)
+			die("stream read");
+		got += r;
+	}
+	t = now_ns() - t0;
+	waitpid(pid, NULL, 0);
+	close(srv);
+	free(rbuf);
+	return t / mib;
+}
+
+static int bench_stream(long mib)
+{
+	static const size_t sizes[] = { 512, 4096, 65536 };
+	double best[3][2] = { { 0 } };
+
+	stream(false, 65536, mib / 4 + 1);
+	for (int rep = 0; rep < 5; rep++)
+		for (int z = 0; z < 3; z++)
+			for (int v = 0; v < 2; v++) {
+				double ns = stream(v, sizes[z], mib);
+
+				if (!rep || ns < best[z][v])
+					best[z][v] = ns;
+			}
+	for (int z = 0; z < 3; z++) {
+		printf("stream %zu B reads, plain TCP\t%.0f\t1.00\n", sizes[z],
+		       best[z][0]);
+		printf("stream %zu B reads, pass-through entry\t%.0f\t%.2f\n",
+		       sizes[z], best[z][1], best[z][1] / best[z][0]);
+	}
+	return 0;
+}
+
 static int bench_attach(long n, const char *file)
 {
 	struct luaulp_stats st;
@@ -198,6 +263,8 @@ int main(int argc, char **argv)
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	if (argc >= 2 && !strcmp(argv[1], "recv"))
 		return bench_recv(argc > 2 ? atol(argv[2]) : 20000);
+	if (argc >= 2 && !strcmp(argv[1], "stream"))
+		return bench_stream(argc > 2 ? atol(argv[2]) : 32);
 	if (argc == 4 && !strcmp(argv[1], "attach"))
 		return bench_attach(atol(argv[2]), argv[3]);
 	fprintf(stderr, "usage: ulpbench recv [ROUNDS] | attach N FILE\n");

@@ -9,13 +9,16 @@
  *   true, luaulp.DROP         discarded
  *   a string                  delivered instead of the chunk     -> stdout
  *   luaulp.RESET              the connection is reset: stop, exit 3
+ *   luaulp.CLOSE              graceful refusal: stop, exit 4 (what the
+ *                             script sent is in --sent FILE)
  *   an error (or any other value)  per --on-error: pass (deliver the chunk)
  *                             or reset
  *
  * stdout carries exactly what the application would read; luaulp.send()
  * bytes go to --sent FILE (what the peer would receive); a line per chunk
  * (-v), luaulp.log() lines and errors go to stderr.  Exit status: 0, 1 the
- * script did not load, 2 usage, 3 the connection was reset.
+ * script did not load, 2 usage, 3 the connection was reset, 4 it was closed
+ * gracefully.
  *
  * This mirrors kernel/entry.c and kernel/lualib.c; it should move onto a
  * shared receive-path library when there is one.
@@ -41,6 +44,7 @@
 #define CHUNK_MAX (64 * 1024)	/* the kernel's LUAULP_CHUNK_MAX */
 
 static const char reset_token;	/* the value of luaulp.RESET */
+static const char close_token;	/* the value of luaulp.CLOSE */
 
 struct run {
 	FILE *sent;
@@ -112,6 +116,8 @@ static int lib_open(lua_State *L)
 	lua_setfield(L, -2, "DROP");
 	lua_pushlightuserdata(L, (void *)&reset_token);
 	lua_setfield(L, -2, "RESET");
+	lua_pushlightuserdata(L, (void *)&close_token);
+	lua_setfield(L, -2, "CLOSE");
 	lua_createtable(L, 0, 5);
 	lua_pushliteral(L, "inet");
 	lua_setfield(L, -2, "family");
@@ -225,10 +231,16 @@ static int one_chunk(struct run *r, struct luaulp_rt *rt, struct call *c,
 			fprintf(stderr, "chunk %lu: %zu bytes: reset\n", idx, c->len);
 			return 3;
 		}
+		if (lua_touserdata(L, -1) == &close_token) {
+			lua_pop(L, 1);
+			r->st.closes++;
+			fprintf(stderr, "chunk %lu: %zu bytes: close\n", idx, c->len);
+			return 4;
+		}
 		/* fall through */
 	default:
 		lua_pop(L, 1);
-		why = "entry returned no verdict (nil, boolean, string or luaulp.RESET)";
+		why = "entry returned no verdict (nil, boolean, string, luaulp.RESET or luaulp.CLOSE)";
 		goto failed;
 	}
 	lua_pop(L, 1);

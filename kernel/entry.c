@@ -21,8 +21,10 @@
 #include "luaulp.h"
 #include "runtime.h"
 
-/* The value of luaulp.RESET: a light userdata only we can make. */
+/* The values of luaulp.RESET and luaulp.CLOSE: light userdata only we
+ * can make. */
 const char luaulp_reset_token;
+const char luaulp_close_token;
 
 struct entry_call {
 	const char *name;
@@ -45,11 +47,72 @@ static int entry_call(lua_State *L)
 	return 1;
 }
 
-void luaulp_reset(struct sock *sk)
+/*
+ * The abortive verdict: RST to the peer, ECONNRESET (once, then end of
+ * stream) to the application, and, as TCP's abort does, whatever the
+ * application had queued is lost.  Takes the socket lock itself.
+ */
+void luaulp_reset(struct luaulp_sock *ctx)
 {
-	/* Takes the socket lock itself: sends the RST, moves to CLOSE, and
-	 * reports ECONNRESET to the application. */
-	tcp_abort(sk, ECONNRESET);
+	set_bit(LUAULP_F_RX_RESET, &ctx->flags);
+	tcp_abort(ctx->sk, ECONNRESET);
+}
+
+/*
+ * What the application's call learns of a reset verdict: ECONNRESET the
+ * first time (TCP's pending error is consumed with it, so no later call
+ * reports it again, whatever the peer had sent before), 0 after.
+ */
+int luaulp_reset_error(struct luaulp_sock *ctx)
+{
+	if (test_and_set_bit(LUAULP_F_RESET_SEEN, &ctx->flags))
+		return 0;
+	sock_error(ctx->sk);
+	return -ECONNRESET;
+}
+
+/*
+ * The graceful verdict: what the script queued goes out after everything
+ * the application already queued, then a FIN; the peer's further input is
+ * dropped and the application reads end of stream (and gets EPIPE if it
+ * writes).  Process context, no lock needed (the socket lock is taken
+ * where TCP needs it).
+ */
+void luaulp_close_gracefully(struct luaulp_sock *ctx)
+{
+	struct sock *sk = ctx->sk;
+
+	if (test_and_set_bit(LUAULP_F_CLOSING, &ctx->flags))
+		return;
+	luaulp_tx_fin(ctx);
+	/* Readers see the end of stream now. */
+	sk->sk_data_ready(sk);
+}
+
+/*
+ * Take the Lua state.  A blocking caller waits (interruptibly); a
+ * non-blocking one never does: -EAGAIN at once, and its readiness edge is
+ * re-armed when the owner lets go, so it comes back.
+ */
+int luaulp_state_lock(struct luaulp_sock *ctx, bool nonblock, bool send)
+{
+	if (!nonblock)
+		return mutex_lock_interruptible(&ctx->lock) ? -ERESTARTSYS : 0;
+	if (mutex_trylock(&ctx->lock))
+		return 0;
+	set_bit(send ? LUAULP_F_STATE_TX_REARM : LUAULP_F_STATE_RX_REARM,
+		&ctx->flags);
+	/* The owner may have let go before it could see the bit. */
+	return mutex_trylock(&ctx->lock) ? 0 : -EAGAIN;
+}
+
+void luaulp_state_unlock(struct luaulp_sock *ctx)
+{
+	mutex_unlock(&ctx->lock);
+	if (test_and_clear_bit(LUAULP_F_STATE_RX_REARM, &ctx->flags))
+		ctx->sk->sk_data_ready(ctx->sk);
+	if (test_and_clear_bit(LUAULP_F_STATE_TX_REARM, &ctx->flags))
+		luaulp_tx_wake(ctx);
 }
 
 static void log_error(struct luaulp_sock *ctx, const char *msg)
@@ -76,16 +139,22 @@ static enum luaulp_verdict entry_failed(struct luaulp_sock *ctx, int err,
 		ctx->stats.memory_hits++;
 	strscpy(ctx->error, msg, sizeof(ctx->error));
 	log_error(ctx, msg);
-	if (ctx->onerror == LUAULP_ONERROR_RESET) {
+	switch (ctx->onerror) {
+	case LUAULP_ONERROR_RESET:
 		ctx->stats.resets++;
 		return LUAULP_RESET;
+	case LUAULP_ONERROR_CLOSE:
+		ctx->stats.closes++;
+		return LUAULP_CLOSE;
+	default:
+		return LUAULP_PASS;
 	}
-	return LUAULP_PASS;
 }
 
 enum luaulp_verdict luaulp_entry_run(struct luaulp_sock *ctx, bool send,
 				     const char *data, size_t len,
-				     bool nonblock, char **out, size_t *outlen)
+				     bool nonblock, const char **out,
+				     size_t *outlen)
 {
 	struct entry_call c = {
 		.name = send ? ctx->send_entry : ctx->entry,
@@ -94,9 +163,8 @@ enum luaulp_verdict luaulp_entry_run(struct luaulp_sock *ctx, bool send,
 		.nonblock = nonblock,
 	};
 	enum luaulp_verdict v;
-	const char *s;
 	lua_State *L;
-	size_t n;
+	void *token;
 	int err;
 
 	if (send) {
@@ -115,46 +183,48 @@ enum luaulp_verdict luaulp_entry_run(struct luaulp_sock *ctx, bool send,
 	lua_pushcfunction(L, entry_call);
 	lua_pushlightuserdata(L, &c);
 	err = luaulp_rt_pcall(ctx->rt, 1, 1);
-	if (err)
+	if (err) {
+		/* Nothing left on the stack: keep luaulp_entry_done's pop
+		 * balanced. */
+		lua_pushnil(L);
 		return entry_failed(ctx, err, luaulp_rt_error(ctx->rt));
+	}
 
 	switch (lua_type(L, -1)) {
 	case LUA_TNIL:
-		v = LUAULP_PASS;
-		break;
+		return LUAULP_PASS;
 	case LUA_TBOOLEAN:
-		if (lua_toboolean(L, -1)) {
-			ctx->stats.discards++;
-			v = LUAULP_DROP;
-		} else {
-			v = LUAULP_PASS;
-		}
-		break;
+		if (!lua_toboolean(L, -1))
+			return LUAULP_PASS;
+		ctx->stats.discards++;
+		return LUAULP_DROP;
 	case LUA_TSTRING:
-		s = lua_tolstring(L, -1, &n);
-		*out = kvmalloc(n ? n : 1, GFP_KERNEL | __GFP_NOWARN);
-		if (!*out) {
-			lua_pop(L, 1);
-			return entry_failed(ctx, -ENOMEM,
-					    "no memory for the replacement");
-		}
-		memcpy(*out, s, n);
-		*outlen = n;
+		/* The string stays on the stack, so it stays alive, until
+		 * luaulp_entry_done(): the caller copies it once, where it
+		 * goes. */
+		*out = lua_tolstring(L, -1, outlen);
 		ctx->stats.replacements++;
-		v = LUAULP_REPLACE;
-		break;
+		return *outlen ? LUAULP_REPLACE : LUAULP_DROP;
 	case LUA_TLIGHTUSERDATA:
-		if (lua_touserdata(L, -1) == &luaulp_reset_token) {
+		token = lua_touserdata(L, -1);
+		if (token == &luaulp_reset_token) {
 			ctx->stats.resets++;
-			v = LUAULP_RESET;
-			break;
+			return LUAULP_RESET;
+		}
+		if (token == &luaulp_close_token) {
+			ctx->stats.closes++;
+			return LUAULP_CLOSE;
 		}
 		fallthrough;
 	default:
-		lua_pop(L, 1);
-		return entry_failed(ctx, -EINVAL,
-				    "entry returned no verdict (nil, boolean, string or luaulp.RESET)");
+		v = entry_failed(ctx, -EINVAL,
+				 "entry returned no verdict (nil, boolean, string, luaulp.RESET or luaulp.CLOSE)");
+		return v;
 	}
-	lua_pop(L, 1);
-	return v;
+}
+
+void luaulp_entry_done(struct luaulp_sock *ctx)
+{
+	if (ctx->rt)
+		lua_pop(luaulp_rt_lua(ctx->rt), 1);
 }

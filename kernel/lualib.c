@@ -3,9 +3,12 @@
  * The "luaulp" table of a socket's state: what scripts can do besides
  * returning a verdict.
  *
- *   luaulp.PASS, luaulp.DROP, luaulp.RESET   verdicts (false, true, token)
- *   luaulp.send(s)        send s to the peer now, from the kernel; never
- *                         waits: returns the bytes sent, or nil and an error
+ *   luaulp.PASS, luaulp.DROP, luaulp.RESET, luaulp.CLOSE
+ *                         verdicts (false, true, tokens)
+ *   luaulp.send(s)        send s to the peer from the kernel, after all
+ *                         that was written before; never waits, never
+ *                         lost: returns #s, or nil and an error (ENOBUFS
+ *                         past the 256 KiB queue, EPIPE once closing)
  *   luaulp.log(s)         log s (rate-limited) with the socket's addresses
  *   luaulp.time()         seconds since the epoch
  *   luaulp.clock()        milliseconds of a monotonic clock
@@ -42,10 +45,19 @@ static int l_send(lua_State *L)
 
 	if (n < 0) {
 		lua_pushnil(L);
-		if (n == -EAGAIN)
-			lua_pushliteral(L, "EAGAIN (send buffer full)");
-		else
+		switch (n) {
+		case -ENOBUFS:
+			lua_pushliteral(L, "ENOBUFS (send queue full)");
+			break;
+		case -EPIPE:
+			lua_pushliteral(L, "EPIPE (connection closing)");
+			break;
+		case -ENOMEM:
+			lua_pushliteral(L, "ENOMEM");
+			break;
+		default:
 			lua_pushfstring(L, "error %d", -n);
+		}
 		return 2;
 	}
 	lua_pushinteger(L, n);
@@ -120,6 +132,8 @@ static int lib_open(lua_State *L)
 	lua_setfield(L, -2, "DROP");
 	lua_pushlightuserdata(L, (void *)&luaulp_reset_token);
 	lua_setfield(L, -2, "RESET");
+	lua_pushlightuserdata(L, (void *)&luaulp_close_token);
+	lua_setfield(L, -2, "CLOSE");
 
 	lua_createtable(L, 0, 5);
 	lua_pushstring(L, sk->sk_family == AF_INET6 ? "inet6" : "inet");

@@ -8,6 +8,9 @@
 #include <linux/mutex.h>
 #include <linux/net.h>
 #include <linux/rcupdate.h>
+#include <linux/spinlock.h>
+#include <linux/wait.h>
+#include <linux/workqueue.h>
 #include <net/inet_connection_sock.h>
 #include <net/sock.h>
 
@@ -18,20 +21,59 @@ struct lua_State;
 
 /* Largest chunk handed to an entry at once. */
 #define LUAULP_CHUNK_MAX	(64 * 1024)
+/* Entry calls one recvmsg makes before it lets the caller go (then it
+ * re-arms the reader's readiness edge so no byte is stranded). */
+#define LUAULP_RX_CALLS_MAX	16
+/* Script output (luaulp.send) queued but not yet taken by TCP. */
+#define LUAULP_TXQ_MAX		(256 * 1024)
+
+/* ctx->flags */
+enum {
+	LUAULP_F_RX_BUSY,	/* a receiver owns the receive side */
+	LUAULP_F_TX_BUSY,	/* a sender (or the flush work) owns the queue */
+	LUAULP_F_RX_REARM,	/* a non-blocking reader found RX_BUSY taken */
+	LUAULP_F_STATE_RX_REARM,	/* ... or the Lua state busy */
+	LUAULP_F_STATE_TX_REARM,	/* a non-blocking writer found it busy */
+	LUAULP_F_TX_WAKE,	/* wake writers once the queue drains */
+	LUAULP_F_RX_RESET,	/* reset verdict given: no more entry calls */
+	LUAULP_F_RESET_SEEN,	/* ... and its ECONNRESET reported */
+	LUAULP_F_CLOSING,	/* graceful close: input discarded, EOF */
+	LUAULP_F_FIN,		/* send FIN once the queue has drained */
+	LUAULP_F_FIN_SENT,
+};
+
+/* A piece of script output waiting for send-buffer space. */
+struct luaulp_tx_seg {
+	struct list_head	node;
+	size_t			len;
+	size_t			off;
+	char			data[];
+};
 
 /*
  * Per-socket context, hung off icsk_ulp_data from .init until close.
  *
  * @orig_prot and @orig_ops are set once at attach: every operation we do not
  * handle goes there.  @lock serialises all use of the Lua state and the
- * fields it protects; it is never held across a blocking wait for the peer.
- * @recv_lock serialises receivers and protects the pending bytes (verdict
- * output not yet read by the application).
+ * fields it protects; it is never held across a wait for the peer.
+ *
+ * Receive side (recv.c), owned by the holder of LUAULP_F_RX_BUSY: @rx_buf
+ * is one per-socket buffer (no allocation per read) holding either the bytes
+ * just read from TCP or the verdict's output not yet read by the
+ * application (@pending_off..@pending_len).
+ *
+ * Send side (send.c): the holder of LUAULP_F_TX_BUSY (@tx_owner) copies
+ * the application's bytes into @tx_buf and pushes output to TCP; output TCP
+ * could not take yet waits in @tx_queue (@tx_qlock, appended by any entry
+ * through luaulp.send), flushed before anything newer, from @tx_work when
+ * send-buffer space frees up, and before the FIN.
  */
 struct luaulp_sock {
 	struct proto		*orig_prot;
 	const struct proto_ops	*orig_ops;
+	void			(*orig_write_space)(struct sock *sk);
 	struct sock		*sk;
+	unsigned long		flags;		/* LUAULP_F_* */
 
 	struct mutex		lock;
 	struct luaulp_rt	*rt;		/* NULL until the first script */
@@ -44,10 +86,20 @@ struct luaulp_sock {
 	char			error[LUAULP_ERROR_MAX];
 	char			result[LUAULP_ERROR_MAX];
 
-	struct mutex		recv_lock;
-	char			*pending;	/* kvmalloc'd */
+	wait_queue_head_t	rx_wait;	/* for LUAULP_F_RX_BUSY */
+	char			*rx_buf;	/* kvmalloc'd, @rx_cap bytes */
+	size_t			rx_cap;
 	size_t			pending_len;
 	size_t			pending_off;
+
+	wait_queue_head_t	tx_wait;	/* for LUAULP_F_TX_BUSY */
+	struct task_struct	*tx_owner;
+	char			*tx_buf;	/* kvmalloc'd, @tx_cap bytes */
+	size_t			tx_cap;
+	spinlock_t		tx_qlock;
+	struct list_head	tx_queue;	/* struct luaulp_tx_seg */
+	size_t			tx_queued;	/* bytes in @tx_queue */
+	struct work_struct	tx_work;
 
 	struct list_head	node;		/* luaulp_net.socks */
 	unsigned long		ino;		/* for luaulp stat and ss -e */
@@ -68,6 +120,7 @@ enum luaulp_verdict {
 	LUAULP_DROP,
 	LUAULP_REPLACE,
 	LUAULP_RESET,
+	LUAULP_CLOSE,
 };
 
 /* ulp.c */
@@ -82,21 +135,44 @@ int luaulp_sockopt_get(struct sock *sk, int optname, char __user *optval,
 int luaulp_sock_rt(struct luaulp_sock *ctx);
 void luaulp_sock_stats(struct luaulp_sock *ctx, struct luaulp_stats *st);
 
-/* entry.c: run an entry on a chunk; ctx->lock held.  On LUAULP_REPLACE,
- * *out is a kvmalloc'd copy of the replacement (caller frees). */
+/*
+ * entry.c: run an entry on a chunk; ctx->lock held.  On LUAULP_REPLACE,
+ * *out and *outlen are the replacement, a Lua string valid until
+ * luaulp_entry_done() (called once after every luaulp_entry_run, with
+ * ctx->lock still held).  An empty replacement is LUAULP_DROP.
+ */
 enum luaulp_verdict luaulp_entry_run(struct luaulp_sock *ctx, bool send,
 				     const char *data, size_t len,
-				     bool nonblock, char **out,
+				     bool nonblock, const char **out,
 				     size_t *outlen);
-void luaulp_reset(struct sock *sk);
+void luaulp_entry_done(struct luaulp_sock *ctx);
+int luaulp_state_lock(struct luaulp_sock *ctx, bool nonblock, bool send);
+void luaulp_state_unlock(struct luaulp_sock *ctx);
+void luaulp_reset(struct luaulp_sock *ctx);
+int luaulp_reset_error(struct luaulp_sock *ctx);
+void luaulp_close_gracefully(struct luaulp_sock *ctx);
 extern const char luaulp_reset_token;	/* luaulp.RESET */
+extern const char luaulp_close_token;	/* luaulp.CLOSE */
 
-/* recv.c, send.c: the proto methods; process context. */
+/* recv.c: process context, no lock held on entry (is_readable: any
+ * context, lockless). */
 int luaulp_recvmsg(struct sock *sk, struct msghdr *msg, size_t len,
 		   int flags, int *addr_len);
+bool luaulp_sock_is_readable(struct sock *sk);
+size_t luaulp_rx_pending(struct luaulp_sock *ctx);
+void luaulp_rx_init(struct luaulp_sock *ctx);
+void luaulp_rx_free(struct luaulp_sock *ctx);
+
+/* send.c */
 int luaulp_sendmsg(struct sock *sk, struct msghdr *msg, size_t size);
-void luaulp_recv_free(struct luaulp_sock *ctx);
+bool luaulp_stream_memory_free(const struct sock *sk, int wake);
+void luaulp_write_space(struct sock *sk);
+int luaulp_shutdown_op(struct socket *sock, int how);
 int luaulp_send_from_script(struct luaulp_sock *ctx, const char *p, size_t len);
+void luaulp_tx_init(struct luaulp_sock *ctx);
+void luaulp_tx_close(struct luaulp_sock *ctx);
+void luaulp_tx_fin(struct luaulp_sock *ctx);
+void luaulp_tx_wake(struct luaulp_sock *ctx);
 
 /* registry.c */
 int luaulp_registry_init(void);

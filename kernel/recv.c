@@ -2,138 +2,325 @@
 /*
  * The receive path of a scripted socket.
  *
- * The original recvmsg fills a kernel buffer, so bytes the script discards
- * never reach the application; the entry's verdict decides what is
- * delivered.  Output the caller's buffer cannot take (a long replacement, or
- * everything under MSG_PEEK) waits in ctx->pending and is served first by
- * the next receive, without running the script again.
+ * The original recvmsg reads into a per-socket kernel buffer, so bytes the
+ * script discards never reach the application; the entry's verdict decides
+ * what is delivered.  Output the caller's buffer cannot take (a long
+ * replacement, or everything under MSG_PEEK) stays pending in that buffer
+ * and is served first by the next receive, without running the script again.
  *
- * Flags: MSG_DONTWAIT as usual (and passed to the entry as "nonblock");
- * MSG_PEEK runs the script and keeps its output pending, so a peek shows
- * exactly what the next read returns; MSG_TRUNC consumes the scripted bytes
- * without copying them; MSG_WAITALL repeats until the buffer is full, EOF,
- * an error or a signal; MSG_ERRQUEUE goes to TCP untouched; MSG_OOB is
- * refused (EOPNOTSUPP): the script must see every byte the application does.
+ * The contract is TCP's: a read returns short, or EAGAIN, only when TCP
+ * holds no byte the script has not seen (an nginx-style edge-triggered
+ * reader takes a short read as "drained"), so a receive keeps feeding the
+ * entry from TCP's queue until the caller's buffer is full or the queue is
+ * empty.  To bound one call, it stops after LUAULP_RX_CALLS_MAX entry calls
+ * and then re-arms the reader's readiness (sk_data_ready), as it does when a
+ * non-blocking caller found the state busy: a new edge always comes.
  *
- * Context: process context, no lock held on entry.
+ * TCP is only ever read without waiting; the waiting is done here, with the
+ * caller's SO_RCVTIMEO counted across the whole call (not restarted per
+ * discarded chunk) and signals honoured.  SO_RCVLOWAT keeps TCP's meaning
+ * (TCP wakes readers once that many bytes arrived): a blocking read waits
+ * for it, then returns what the script made of them.  MSG_DONTWAIT never sleeps on our serialisation: a receiver
+ * that finds another one at work gets EAGAIN, as it would find TCP's queue
+ * empty behind a reader blocked in TCP.
+ *
+ * Flags: MSG_PEEK runs the script and keeps its output pending, so a peek
+ * shows exactly what the next read returns; MSG_TRUNC consumes the scripted
+ * bytes without copying them; MSG_WAITALL fills the buffer (EOF, an error,
+ * a signal or the timeout end it early); MSG_ERRQUEUE goes to TCP untouched;
+ * MSG_OOB is refused (EOPNOTSUPP) while a receive entry is set: the script
+ * must see every byte the application does.
+ *
+ * Context: process context, no lock held on entry.  Order: RX_BUSY ->
+ * ctx->lock -> sk_lock.
  */
 #include <linux/mm.h>
 #include <linux/sched/signal.h>
 #include <linux/slab.h>
 #include <linux/uio.h>
 #include <net/sock.h>
+#include <net/tcp.h>
 
 #include "luaulp.h"
 
-void luaulp_recv_free(struct luaulp_sock *ctx)
+void luaulp_rx_init(struct luaulp_sock *ctx)
 {
-	kvfree(ctx->pending);
-	ctx->pending = NULL;
+	init_waitqueue_head(&ctx->rx_wait);
+}
+
+void luaulp_rx_free(struct luaulp_sock *ctx)
+{
+	kvfree(ctx->rx_buf);
+	ctx->rx_buf = NULL;
+	ctx->rx_cap = 0;
 	ctx->pending_len = 0;
 	ctx->pending_off = 0;
 }
 
-/* Serve pending bytes; recv_lock held.  Returns bytes copied or -EFAULT. */
+size_t luaulp_rx_pending(struct luaulp_sock *ctx)
+{
+	return READ_ONCE(ctx->pending_len) - READ_ONCE(ctx->pending_off);
+}
+
+/*
+ * sk_prot->sock_is_readable, asked by tcp_poll beyond TCP's own queue: the
+ * verdict output nobody has read yet, and the end of stream of a graceful
+ * close.  Any context; lockless (a stale answer is corrected by the wake-up
+ * that follows every change).
+ */
+bool luaulp_sock_is_readable(struct sock *sk)
+{
+	struct luaulp_sock *ctx = luaulp_sk(sk);
+
+	if (luaulp_rx_pending(ctx) || test_bit(LUAULP_F_CLOSING, &ctx->flags))
+		return true;
+	return ctx->orig_prot->sock_is_readable &&
+	       ctx->orig_prot->sock_is_readable(sk);
+}
+
+/* Give a reader that went away empty-handed a new readiness edge. */
+static void rx_rearm(struct luaulp_sock *ctx)
+{
+	struct sock *sk = ctx->sk;
+
+	sk->sk_data_ready(sk);
+}
+
+/*
+ * Own the receive side.  Non-blocking: EAGAIN at once if busy (and the
+ * owner re-arms the caller's edge when it leaves).  Blocking: wait, counted
+ * against *timeo.
+ */
+static int rx_lock(struct luaulp_sock *ctx, bool nonblock, long *timeo)
+{
+	long left;
+
+	if (!test_and_set_bit_lock(LUAULP_F_RX_BUSY, &ctx->flags))
+		return 0;
+	if (nonblock) {
+		set_bit(LUAULP_F_RX_REARM, &ctx->flags);
+		/* The owner may have left before it could see the bit. */
+		if (test_and_set_bit_lock(LUAULP_F_RX_BUSY, &ctx->flags))
+			return -EAGAIN;
+		clear_bit(LUAULP_F_RX_REARM, &ctx->flags);
+		return 0;
+	}
+	left = wait_event_interruptible_timeout(ctx->rx_wait,
+			!test_and_set_bit_lock(LUAULP_F_RX_BUSY, &ctx->flags),
+			*timeo);
+	if (left < 0)
+		return sock_intr_errno(*timeo);
+	if (!left)
+		return -EAGAIN;
+	*timeo = left;
+	return 0;
+}
+
+static void rx_unlock(struct luaulp_sock *ctx)
+{
+	clear_bit_unlock(LUAULP_F_RX_BUSY, &ctx->flags);
+	smp_mb__after_atomic();
+	wake_up_interruptible(&ctx->rx_wait);
+	if (test_and_clear_bit(LUAULP_F_RX_REARM, &ctx->flags))
+		rx_rearm(ctx);
+}
+
+/* Make rx_buf hold at least LEN bytes; its contents are not kept. */
+static int rx_reserve(struct luaulp_sock *ctx, size_t len)
+{
+	size_t cap;
+	char *buf;
+
+	if (len <= ctx->rx_cap)
+		return 0;
+	cap = max_t(size_t, roundup_pow_of_two(len), 256);
+	buf = kvmalloc(cap, GFP_KERNEL_ACCOUNT | __GFP_NOWARN);
+	if (!buf)
+		return -ENOMEM;
+	kvfree(ctx->rx_buf);
+	ctx->rx_buf = buf;
+	ctx->rx_cap = cap;
+	return 0;
+}
+
+/* Serve pending bytes; RX_BUSY held.  Returns bytes copied or -EFAULT. */
 static int serve_pending(struct luaulp_sock *ctx, struct msghdr *msg,
 			 size_t len, int flags)
 {
 	size_t n = min(len, ctx->pending_len - ctx->pending_off);
 
 	if (!(flags & MSG_TRUNC) &&
-	    copy_to_iter(ctx->pending + ctx->pending_off, n,
+	    copy_to_iter(ctx->rx_buf + ctx->pending_off, n,
 			 &msg->msg_iter) != n)
 		return -EFAULT;
 	if (!(flags & MSG_PEEK)) {
-		ctx->pending_off += n;
-		if (ctx->pending_off == ctx->pending_len)
-			luaulp_recv_free(ctx);
+		WRITE_ONCE(ctx->pending_off, ctx->pending_off + n);
+		if (ctx->pending_off == ctx->pending_len) {
+			WRITE_ONCE(ctx->pending_len, 0);
+			WRITE_ONCE(ctx->pending_off, 0);
+			/* Do not keep a buffer grown for one long
+			 * replacement. */
+			if (ctx->rx_cap > LUAULP_CHUNK_MAX)
+				luaulp_rx_free(ctx);
+		}
 	}
 	return n;
 }
 
-/* Keep DATA (LEN bytes, kvmalloc'd, ownership passes) as pending. */
-static void keep_pending(struct luaulp_sock *ctx, char *data, size_t len)
+/* Read what TCP holds, without waiting, into rx_buf. */
+static int read_tcp(struct luaulp_sock *ctx, size_t len, int *addr_len)
 {
-	ctx->pending = data;
-	ctx->pending_len = len;
-	ctx->pending_off = 0;
+	struct msghdr kmsg = {};
+	struct kvec kv;
+	int err;
+
+	err = rx_reserve(ctx, len);
+	if (err)
+		return err;
+	kv.iov_base = ctx->rx_buf;
+	kv.iov_len = len;
+	iov_iter_kvec(&kmsg.msg_iter, ITER_DEST, &kv, 1, len);
+	return ctx->orig_prot->recvmsg(ctx->sk, &kmsg, len, MSG_DONTWAIT,
+				       addr_len);
+}
+
+/* Read and drop what TCP holds (after a graceful close or a reset).
+ * Returns what TCP said when it had no more: 0 (EOF), -EAGAIN or an error
+ * (reported once, as TCP does). */
+static int discard_input(struct luaulp_sock *ctx, int *addr_len)
+{
+	int n;
+
+	do {
+		n = read_tcp(ctx, min_t(size_t, LUAULP_CHUNK_MAX,
+					max_t(size_t, ctx->rx_cap, 4096)),
+			     addr_len);
+	} while (n > 0);
+	return n;
 }
 
 /*
- * Read one chunk from TCP and run the entry on it; recv_lock held, pending
- * empty.  On success the verdict's output is pending (possibly empty after a
- * DROP) and 1 is returned; 0 means EOF; negative is an error.
+ * Read one chunk from TCP (never waiting) and run the entry on it; RX_BUSY
+ * held, nothing pending.  Returns 1 with the output pending (none after a
+ * discard), 0 at EOF, or a negative errno (-EAGAIN: TCP's queue is empty,
+ * or the state is busy and the caller does not wait).
  */
-static int fill(struct luaulp_sock *ctx, size_t len, int flags, int *addr_len)
+static int fill(struct luaulp_sock *ctx, size_t len, bool nonblock,
+		int *addr_len)
 {
-	struct sock *sk = ctx->sk;
-	struct msghdr kmsg = {};
 	enum luaulp_verdict v;
-	char *buf, *out = NULL;
+	const char *out = NULL;
 	size_t outlen = 0;
-	struct kvec kv;
-	int n;
+	int n, err = 1;
 
 	len = clamp_t(size_t, len, 1, LUAULP_CHUNK_MAX);
-	buf = kvmalloc(len, GFP_KERNEL | __GFP_NOWARN);
-	if (!buf)
-		return -ENOMEM;
-	kv.iov_base = buf;
-	kv.iov_len = len;
-	iov_iter_kvec(&kmsg.msg_iter, ITER_DEST, &kv, 1, len);
-	n = ctx->orig_prot->recvmsg(sk, &kmsg, len,
-				    flags & ~(MSG_PEEK | MSG_TRUNC | MSG_WAITALL),
-				    addr_len);
+	/* The state first: what TCP gives us must reach the script now. */
+	err = luaulp_state_lock(ctx, nonblock, false);
+	if (err)
+		return err;
+	n = read_tcp(ctx, len, addr_len);
 	if (n <= 0) {
-		kvfree(buf);
+		luaulp_state_unlock(ctx);
 		return n;
 	}
+	err = 1;
 
-	mutex_lock(&ctx->lock);
-	v = luaulp_entry_run(ctx, false, buf, n, flags & MSG_DONTWAIT,
+	v = luaulp_entry_run(ctx, false, ctx->rx_buf, n, nonblock,
 			     &out, &outlen);
-	mutex_unlock(&ctx->lock);
-
 	switch (v) {
 	case LUAULP_PASS:
-		keep_pending(ctx, buf, n);
-		return 1;
+		WRITE_ONCE(ctx->pending_off, 0);
+		WRITE_ONCE(ctx->pending_len, n);
+		break;
 	case LUAULP_REPLACE:
-		kvfree(buf);
-		keep_pending(ctx, out, outlen);
-		return 1;
-	case LUAULP_DROP:
-		kvfree(buf);
-		return 1;
-	case LUAULP_RESET:
+		err = rx_reserve(ctx, outlen);
+		if (err) {
+			/* The chunk is gone from TCP and its replacement
+			 * cannot be kept: the stream is broken. */
+			ctx->stats.errors++;
+			ctx->stats.memory_hits++;
+			v = LUAULP_RESET;
+			break;
+		}
+		memcpy(ctx->rx_buf, out, outlen);
+		WRITE_ONCE(ctx->pending_off, 0);
+		WRITE_ONCE(ctx->pending_len, outlen);
+		err = 1;
+		break;
 	default:
-		kvfree(buf);
-		luaulp_reset(sk);
-		return -ECONNRESET;
+		break;
 	}
+	luaulp_entry_done(ctx);
+	luaulp_state_unlock(ctx);
+
+	if (v == LUAULP_RESET) {
+		luaulp_reset(ctx);
+		return 1;
+	}
+	if (v == LUAULP_CLOSE)
+		luaulp_close_gracefully(ctx);
+	return err;
+}
+
+/* Wait (socket lock taken here) until TCP has something: data, EOF, an
+ * error.  Returns 0 or a negative errno; *timeo is what is left. */
+static int wait_tcp(struct sock *sk, long *timeo)
+{
+	int err = 0;
+
+	if (!*timeo)
+		return -EAGAIN;
+	lock_sock(sk);
+	if (!sk->sk_err && !(sk->sk_shutdown & RCV_SHUTDOWN))
+		sk_wait_data(sk, timeo, NULL);
+	release_sock(sk);
+	if (signal_pending(current))
+		err = sock_intr_errno(*timeo);
+	else if (!*timeo)
+		err = -EAGAIN;
+	return err;
 }
 
 int luaulp_recvmsg(struct sock *sk, struct msghdr *msg, size_t len,
 		   int flags, int *addr_len)
 {
 	struct luaulp_sock *ctx = luaulp_sk(sk);
-	size_t copied = 0;
-	int err = 0;
+	bool nonblock = flags & MSG_DONTWAIT;
+	long timeo = sock_rcvtimeo(sk, nonblock);
+	size_t copied = 0, target;
+	unsigned int calls = 0;
+	bool rearm = false;
+	int err;
 
 	if (flags & MSG_ERRQUEUE)
 		return ctx->orig_prot->recvmsg(sk, msg, len, flags, addr_len);
+	/* No receive entry (it cannot be unset once set): TCP's own path,
+	 * unless a graceful close or a reset already ended the stream. */
+	if (!READ_ONCE(ctx->entry[0]) &&
+	    !test_bit(LUAULP_F_CLOSING, &ctx->flags))
+		return ctx->orig_prot->recvmsg(sk, msg, len, flags, addr_len);
 	if (flags & MSG_OOB)
 		return -EOPNOTSUPP;
-	/* No receive entry (it cannot be unset once set): TCP's own path. */
-	if (!READ_ONCE(ctx->entry[0]))
-		return ctx->orig_prot->recvmsg(sk, msg, len, flags, addr_len);
 	if (len == 0)
 		return 0;
 
-	if (mutex_lock_interruptible(&ctx->recv_lock))
-		return -ERESTARTSYS;
+	err = rx_lock(ctx, nonblock, &timeo);
+	if (err)
+		return err;
+	target = sock_rcvlowat(sk, flags & MSG_WAITALL, len);
+
 	while (copied < len) {
-		if (ctx->pending) {
+		if (test_bit(LUAULP_F_CLOSING, &ctx->flags)) {
+			/* Graceful close: the application sees end of
+			 * stream; what the peer still sends is dropped. */
+			if (!copied) {
+				luaulp_rx_free(ctx);
+				discard_input(ctx, addr_len);
+			}
+			err = 0;
+			break;
+		}
+		if (luaulp_rx_pending(ctx)) {
 			err = serve_pending(ctx, msg, len - copied, flags);
 			if (err < 0)
 				break;
@@ -142,28 +329,55 @@ int luaulp_recvmsg(struct sock *sk, struct msghdr *msg, size_t len,
 			/* A peek shows what is pending and stops there. */
 			if (flags & MSG_PEEK)
 				break;
-			if (!(flags & MSG_WAITALL))
-				break;
 			continue;
 		}
-		err = fill(ctx, len - copied, flags, addr_len);
-		if (err <= 0)
-			break;		/* EOF or error */
-		err = 0;
-		if (!ctx->pending) {
-			/* Dropped: a non-blocking caller gets EAGAIN. */
-			if (flags & MSG_DONTWAIT) {
+		if (test_bit(LUAULP_F_RX_RESET, &ctx->flags)) {
+			/* Reset verdict: nothing more reaches the
+			 * application, which gets ECONNRESET once, then end
+			 * of stream, as after a peer's RST. */
+			err = 0;
+			if (!copied) {
+				discard_input(ctx, addr_len);
+				err = luaulp_reset_error(ctx);
+			}
+			break;
+		}
+		if (calls >= LUAULP_RX_CALLS_MAX) {
+			/* Bounded work per call: let the caller go, and
+			 * give it a new edge for what TCP still holds. */
+			rearm = true;
+			if (copied || nonblock) {
 				err = -EAGAIN;
 				break;
 			}
+			calls = 0;
+			cond_resched();
 			if (signal_pending(current)) {
-				err = sock_intr_errno(sock_rcvtimeo(sk, false));
+				err = sock_intr_errno(timeo);
 				break;
 			}
 		}
+		calls++;
+		err = fill(ctx, len - copied, nonblock, addr_len);
+		if (err > 0)
+			continue;
+		if (err == 0)
+			break;		/* EOF */
+		if (err != -EAGAIN)
+			break;
+		/* TCP's queue is empty (or the state is busy and we may not
+		 * wait for it). */
+		if (copied >= target || (copied && (flags & MSG_PEEK)))
+			break;
+		if (nonblock)
+			break;
+		err = wait_tcp(sk, &timeo);
+		if (err)
+			break;
 	}
-	mutex_unlock(&ctx->recv_lock);
-	/* An error after some bytes shows up on the next call (a reset
-	 * socket keeps reporting ECONNRESET). */
+	rx_unlock(ctx);
+	if (rearm)
+		rx_rearm(ctx);
+	/* An error after some bytes shows up on the next call. */
 	return copied ? copied : err;
 }

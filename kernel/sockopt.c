@@ -155,7 +155,8 @@ static int luaulp_set_onerror(struct luaulp_sock *ctx, sockptr_t optval,
 	err = get_int(&val, optval, optlen);
 	if (err)
 		return err;
-	if (val != LUAULP_ONERROR_PASS && val != LUAULP_ONERROR_RESET)
+	if (val != LUAULP_ONERROR_PASS && val != LUAULP_ONERROR_RESET &&
+	    val != LUAULP_ONERROR_CLOSE)
 		return -EINVAL;
 	mutex_lock(&ctx->lock);
 	ctx->onerror = val;
@@ -282,6 +283,7 @@ static int luaulp_get_int(struct luaulp_sock *ctx, int optname,
 void luaulp_sock_stats(struct luaulp_sock *ctx, struct luaulp_stats *st)
 {
 	*st = ctx->stats;
+	st->queued = READ_ONCE(ctx->tx_queued);
 	if (ctx->rt) {
 		st->memory = luaulp_rt_memory(ctx->rt);
 		st->memory_max = luaulp_rt_memory_max(ctx->rt);

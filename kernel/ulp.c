@@ -15,6 +15,7 @@
 #include <linux/module.h>
 #include <linux/version.h>
 #include <linux/slab.h>
+#include <linux/termios.h>
 #include <net/tcp.h>
 
 #include "luaulp.h"
@@ -22,6 +23,8 @@
 
 #if LINUX_VERSION_CODE < KERNEL_VERSION(6, 5, 0)
 #define HAVE_LUAULP_SENDPAGE
+/* Before 6.5, proto->ioctl wrote its answer to user space itself. */
+#define HAVE_LUAULP_USER_IOCTL
 #endif
 
 enum {
@@ -70,9 +73,70 @@ static void luaulp_ctx_free_rcu(struct rcu_head *head)
 }
 
 /*
+ * FIONREAD/SIOCINQ count the verdict output waiting to be read on top of
+ * TCP's queue (bytes the script has not seen yet: what it will make of them
+ * is not known); SIOCOUTQ/SIOCOUTQNSD count the script output waiting for
+ * send-buffer space on top of TCP's.  Process context.
+ */
+static size_t luaulp_ioctl_extra(struct luaulp_sock *ctx, int cmd)
+{
+	switch (cmd) {
+	case SIOCINQ:
+		return luaulp_rx_pending(ctx);
+	case SIOCOUTQ:
+	case SIOCOUTQNSD:
+		return READ_ONCE(ctx->tx_queued);
+	default:
+		return 0;
+	}
+}
+
+#ifdef HAVE_LUAULP_USER_IOCTL
+static int luaulp_ioctl(struct sock *sk, int cmd, unsigned long arg)
+{
+	struct luaulp_sock *ctx = luaulp_sk(sk);
+	int __user *p = (int __user *)arg;
+	size_t extra = luaulp_ioctl_extra(ctx, cmd);
+	int err, val;
+
+	err = ctx->orig_prot->ioctl(sk, cmd, arg);
+	if (err || !extra)
+		return err;
+	if (get_user(val, p))
+		return -EFAULT;
+	val = min_t(size_t, (size_t)val + extra, INT_MAX);
+	return put_user(val, p);
+}
+#else
+static int luaulp_ioctl(struct sock *sk, int cmd, int *karg)
+{
+	struct luaulp_sock *ctx = luaulp_sk(sk);
+	int err;
+
+	err = ctx->orig_prot->ioctl(sk, cmd, karg);
+	if (!err)
+		*karg = min_t(size_t, (size_t)*karg +
+			      luaulp_ioctl_extra(ctx, cmd), INT_MAX);
+	return err;
+}
+#endif
+
+/*
+ * connect(AF_UNSPEC), and shutdown() of a socket still connecting: the
+ * script's state belongs to this connection (its peer's bytes, its
+ * luaulp.socket), so a scripted socket is not disconnected for reuse.
+ * Socket lock held.
+ */
+static int luaulp_disconnect(struct sock *sk, int flags)
+{
+	return -EOPNOTSUPP;
+}
+
+/*
  * Process context (inet_release), socket lock not held.  The Lua state is
  * closed here rather than in .release, which may run in softirq when an
- * orphaned socket is finally destroyed.
+ * orphaned socket is finally destroyed.  Script output still queued goes
+ * to TCP first, so the FIN of TCP's close follows it.
  */
 static void luaulp_close(struct sock *sk, long timeout)
 {
@@ -82,6 +146,13 @@ static void luaulp_close(struct sock *sk, long timeout)
 	lock_sock(sk);
 	ctx = luaulp_sk(sk);
 	orig = ctx->orig_prot;
+	sk->sk_write_space = ctx->orig_write_space;
+	release_sock(sk);
+	/* No new work can be queued now (sk_write_space is TCP's). */
+	cancel_work_sync(&ctx->tx_work);
+	luaulp_tx_close(ctx);
+
+	lock_sock(sk);
 	WRITE_ONCE(sk->sk_prot, orig);
 	if (sk->sk_socket)
 		WRITE_ONCE(sk->sk_socket->ops, ctx->orig_ops);
@@ -96,8 +167,7 @@ static void luaulp_close(struct sock *sk, long timeout)
 	/* No one else can reach ctx now: the last file reference is gone. */
 	if (ctx->rt)
 		luaulp_rt_destroy(ctx->rt);
-	luaulp_recv_free(ctx);
-	mutex_destroy(&ctx->recv_lock);
+	luaulp_rx_free(ctx);
 	mutex_destroy(&ctx->lock);
 	call_rcu(&ctx->rcu, luaulp_ctx_free_rcu);
 
@@ -112,6 +182,10 @@ static void luaulp_build_proto(struct proto *prot, const struct proto *base)
 	prot->recvmsg = luaulp_recvmsg;
 	prot->sendmsg = luaulp_sendmsg;
 	prot->close = luaulp_close;
+	prot->ioctl = luaulp_ioctl;
+	prot->disconnect = luaulp_disconnect;
+	prot->sock_is_readable = luaulp_sock_is_readable;
+	prot->stream_memory_free = luaulp_stream_memory_free;
 }
 
 /*
@@ -126,6 +200,8 @@ static void luaulp_build_ops(struct proto_ops *ops,
 	*ops = *base;
 	ops->splice_read = NULL;
 	ops->mmap = sock_no_mmap;
+	/* A FIN goes after the script output still queued (send.c). */
+	ops->shutdown = luaulp_shutdown_op;
 #ifdef HAVE_LUAULP_SENDPAGE
 	/* Before 6.5, splice() into a socket used sendpage, around
 	 * sendmsg; sock_no_sendpage sends through kernel_sendmsg instead. */
@@ -192,12 +268,16 @@ static int luaulp_init(struct sock *sk)
 	 * worker), not the socket's creator (its root master). */
 	ctx->uid = current_euid();
 	mutex_init(&ctx->lock);
-	mutex_init(&ctx->recv_lock);
+	luaulp_rx_init(ctx);
+	luaulp_tx_init(ctx);
 	luaulp_proto_for(sk, &prot, &ops);
 
 	write_lock_bh(&sk->sk_callback_lock);
 	rcu_assign_pointer(inet_csk(sk)->icsk_ulp_data, ctx);
 	write_unlock_bh(&sk->sk_callback_lock);
+	/* Socket lock held: softirq cannot be in sk_write_space now. */
+	ctx->orig_write_space = sk->sk_write_space;
+	sk->sk_write_space = luaulp_write_space;
 	WRITE_ONCE(sk->sk_prot, prot);
 	WRITE_ONCE(sk->sk_socket->ops, ops);
 	luaulp_registry_add_sock(ctx);

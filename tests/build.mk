@@ -9,5 +9,5 @@ $(B)/tests/%: tests/kernel/%.c
 	$(Q)$(CC) $(TEST_CFLAGS) -o $@ $< -lpthread
 
 HOST_TEST_TARGETS += $(B)/tests/ulpctl $(B)/tests/luapair $(B)/tests/optctl \
-	$(B)/tests/loadctl
+	$(B)/tests/loadctl $(B)/tests/contract
 -include $(B)/tests/*.d

@@ -226,7 +226,7 @@ end"
 	assert_line "chunk 1: reset (on-error reset)"
 	printf 'function recv(d) return 5 end\n' >"$T/num.lua"
 	run bash -c "printf 'abc' | '$CLI' run '$T/num.lua' 2>&1 >/dev/null"
-	assert_output "chunk 1: 3 bytes: error: entry returned no verdict (nil, boolean, string or luaulp.RESET)"
+	assert_output "chunk 1: 3 bytes: error: entry returned no verdict (nil, boolean, string, luaulp.RESET or luaulp.CLOSE)"
 }
 
 @test "run: a script that does not load, a missing entry, bad options" {

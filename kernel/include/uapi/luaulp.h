@@ -37,8 +37,9 @@
  * LUAULP_ONERROR (6)  set/get: int, what a failing entry (runtime error,
  *     memory or instruction budget exhausted, bad verdict) does to the bytes
  *     it was given: LUAULP_ONERROR_PASS delivers them unchanged (default),
- *     LUAULP_ONERROR_RESET resets the connection.  EINVAL: other values or
- *     optlen != sizeof(int).
+ *     LUAULP_ONERROR_RESET resets the connection, LUAULP_ONERROR_CLOSE
+ *     closes it gracefully (as the luaulp.CLOSE verdict).  EINVAL: other
+ *     values or optlen != sizeof(int).
  *
  * LUAULP_MEMLIMIT (7)  set/get: int, the byte limit of this socket's Lua
  *     state; it can only be lowered (EPERM to raise it, EINVAL below what the
@@ -56,15 +57,27 @@
  *     the script failed (message: LUAULP_ERROR); ENOMEM, ETIME as above.
  *
  * Verdicts of an entry (receive and send alike): nil or false (luaulp.PASS)
- * delivers the bytes unchanged; true (luaulp.DROP) discards them (a blocking
- * receive goes on waiting, a non-blocking one gets EAGAIN); a string
- * replaces them; luaulp.RESET aborts the connection (the application gets
- * ECONNRESET, the peer an RST).  See kernel/README.md.
+ * delivers the bytes unchanged; true (luaulp.DROP) or "" discards them; a
+ * string replaces them; luaulp.CLOSE refuses gracefully (the script's
+ * luaulp.send() output goes after everything the application queued, then
+ * FIN; the peer's further input is dropped, the application reads end of
+ * stream and gets EPIPE on write); luaulp.RESET aborts the connection (the
+ * peer gets an RST, the application ECONNRESET once and then end of stream;
+ * what the application had queued is discarded, as by TCP's abort).
  *
- * Paths around the receive hook: MSG_OOB gets EOPNOTSUPP and
- * TCP_ZEROCOPY_RECEIVE / mmap() are refused on a scripted socket; splice()
- * goes through the hook; MSG_ERRQUEUE is passed through (it carries no
- * peer data).
+ * The socket contract (kernel/README.md): readiness (poll, FIONREAD) counts
+ * verdict output not yet read and SIOCOUTQ/POLLOUT the script output not yet
+ * taken by TCP; a read never returns short while TCP holds bytes the script
+ * has not seen; MSG_DONTWAIT never sleeps; SO_RCVTIMEO/SO_SNDTIMEO bound the
+ * whole call; write() counts exactly what the script saw, and script output
+ * is never lost (flushed by the kernel, before shutdown's FIN and at close).
+ *
+ * Paths around the entries: with a receive entry, MSG_OOB receives get
+ * EOPNOTSUPP and TCP_ZEROCOPY_RECEIVE / mmap() are refused; with a send
+ * entry, MSG_OOB sends get EOPNOTSUPP and so do MSG_ZEROCOPY sends on a
+ * socket with SO_ZEROCOPY.  splice() and sendfile() go through the entries;
+ * MSG_ERRQUEUE is passed through (it carries no peer data).
+ * connect(AF_UNSPEC) on a scripted socket fails with EOPNOTSUPP.
  *
  * Registry (generic netlink family LUAULP_GENL_NAME, version 1): named,
  * precompiled scripts, one registry per network namespace.
@@ -106,6 +119,7 @@
 
 #define LUAULP_ONERROR_PASS	0
 #define LUAULP_ONERROR_RESET	1
+#define LUAULP_ONERROR_CLOSE	2
 
 #define LUAULP_SCRIPT_MAX	(256 * 1024)	/* bytes of source per chunk */
 #define LUAULP_NAME_MAX		64		/* entry and script names */
@@ -125,6 +139,8 @@ struct luaulp_stats {
 	__u64	kernel_sent;	/* bytes sent by luaulp.send() */
 	__u64	memory;		/* bytes the Lua state holds now */
 	__u64	memory_max;	/* its limit */
+	__u64	closes;		/* CLOSE verdicts and graceful closes on error */
+	__u64	queued;		/* script output waiting for send-buffer space */
 };
 
 #define LUAULP_GENL_NAME	"luaulp"
