@@ -277,7 +277,10 @@ static void tx_unlock(struct luaulp_sock *ctx)
 			set_bit(SOCK_NOSPACE, &sk->sk_socket->flags);
 			smp_mb__after_atomic();
 		}
-		if (tcp_memory_free(ctx))
+		/* (Not while connecting: TCP refuses until established, and
+		 * the application's first write pushes it then.) */
+		if (tcp_memory_free(ctx) &&
+		    ((1 << sk->sk_state) & (TCPF_ESTABLISHED | TCPF_CLOSE_WAIT)))
 			schedule_work(&ctx->tx_work);
 	} else if (test_and_clear_bit(LUAULP_F_TX_WAKE, &ctx->flags)) {
 		luaulp_tx_wake(ctx);
