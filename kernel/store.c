@@ -126,8 +126,10 @@ static bool expired(const struct store_entry *e)
 	return e->expires && time_after_eq(jiffies, e->expires);
 }
 
-/* The caller's store, created on first use; lock held. */
-static struct store *store_of(struct store_net *sn, kuid_t uid, bool create)
+/* The caller's store, created on first use; lock held.  NULL if it does
+ * not exist (and CREATE is false), or with *why set if it cannot. */
+static struct store *store_of(struct store_net *sn, kuid_t uid, bool create,
+			      const char **why)
 {
 	struct store *st;
 
@@ -136,11 +138,14 @@ static struct store *store_of(struct store_net *sn, kuid_t uid, bool create)
 			return st;
 	if (!create)
 		return NULL;
-	if (!total_charge(sizeof(*st)))
+	if (!total_charge(sizeof(*st))) {
+		*why = "store full";
 		return NULL;
+	}
 	st = kzalloc(sizeof(*st), GFP_KERNEL_ACCOUNT | __GFP_NOWARN);
 	if (!st) {
 		atomic_long_sub(sizeof(*st), &store_bytes);
+		*why = "not enough memory";
 		return NULL;
 	}
 	st->uid = uid;
@@ -232,7 +237,7 @@ static int l_get(lua_State *L)
 
 	for (tries = 0; tries < 4; tries++) {
 		mutex_lock(&c.sn->lock);
-		st = store_of(c.sn, c.uid, false);
+		st = store_of(c.sn, c.uid, false, NULL);
 		e = st ? lookup(st, k, n) : NULL;
 		if (!e) {
 			mutex_unlock(&c.sn->lock);
@@ -330,7 +335,7 @@ static int l_set(lua_State *L)
 	exp = ttl_arg(L, 3);
 
 	mutex_lock(&c.sn->lock);
-	st = store_of(c.sn, c.uid, true);
+	st = store_of(c.sn, c.uid, true, &why);
 	if (st)
 		ok = put(st, k, n, v, vlen, is_int, ival, exp, &why);
 	mutex_unlock(&c.sn->lock);
@@ -357,7 +362,7 @@ static int l_incr(lua_State *L)
 	bool ok = false, notint = false;
 
 	mutex_lock(&c.sn->lock);
-	st = store_of(c.sn, c.uid, true);
+	st = store_of(c.sn, c.uid, true, &why);
 	if (st) {
 		e = lookup(st, k, n);
 		if (e && !e->is_int) {
@@ -393,7 +398,7 @@ static int l_delete(lua_State *L)
 	bool found = false;
 
 	mutex_lock(&c.sn->lock);
-	st = store_of(c.sn, c.uid, false);
+	st = store_of(c.sn, c.uid, false, NULL);
 	e = st ? lookup(st, k, n) : NULL;
 	if (e) {
 		entry_free(st, e);
