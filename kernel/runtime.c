@@ -30,8 +30,8 @@
 #define noinline __attribute__((__noinline__))
 #endif
 
-#ifndef WRITE_ONCE
-#define WRITE_ONCE(x, v)	(*(volatile __typeof__(x) *)&(x) = (v))
+#ifndef WRITE_ONCE	/* user space */
+#define WRITE_ONCE(x, v)	__atomic_store_n(&(x), (v), __ATOMIC_RELAXED)
 #endif
 
 static void rt_mirror(struct luaulp_rt *rt)

@@ -152,6 +152,8 @@ static void luaulp_publish(int fam, struct proto *prot,
 {
 	luaulp_build_proto(&luaulp_prots[fam], prot);
 	luaulp_build_ops(&luaulp_ops[fam], ops);
+	/* Pairs with the acquires in luaulp_proto_for: whoever sees the
+	 * plain proto also sees the built copies and the plain ops. */
 	smp_store_release(&luaulp_plain_ops[fam], ops);
 	smp_store_release(&luaulp_plain_prot[fam], prot);
 }
@@ -190,6 +192,7 @@ static int luaulp_proto_for(struct sock *sk, struct proto **prot,
 			    const struct proto_ops **ops)
 {
 	int fam = sk->sk_family == AF_INET6 ? LUAULP_V6 : LUAULP_V4;
+	/* Pairs with the releases in luaulp_publish. */
 	struct proto *plain = smp_load_acquire(&luaulp_plain_prot[fam]);
 
 	if (unlikely(!plain)) {
