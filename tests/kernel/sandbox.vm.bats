@@ -147,7 +147,7 @@ LUA
 	# The entry holds ctx->lock until told to stop through the store (or
 	# until its large budget runs out: then the data passes unchanged).
 	echo 0 > "$P/time_max_ms"
-	echo 40000000 > "$P/insn_budget"
+	echo 200000000 > "$P/insn_budget"
 	cat >"$T/burn.lua" <<'LUA'
 function e(d)
 	luaulp.store.set("sb.burning", 1)
