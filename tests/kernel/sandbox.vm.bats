@@ -27,6 +27,12 @@ setup() {
 
 teardown() {
 	local n kv
+	# A busy entry left by a failed locking test: let it finish.
+	if [ -n "${bpid:-}" ] && kill -0 "$bpid" 2>/dev/null; then
+		kcase stop 'return luaulp.store.set("sb.stop", 1)'
+		kcases
+		wait "$bpid" || true
+	fi
 	for kv in "${SAVED[@]}"; do echo "${kv#*=}" > "$P/${kv%%=*}"; done
 	for n in "${NAMES[@]}"; do "$CLI" unregister "$n" >/dev/null 2>&1 || true; done
 	[ -d /sys/fs/cgroup/luaulp-sb ] && rmdir /sys/fs/cgroup/luaulp-sb 2>/dev/null
