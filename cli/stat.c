@@ -12,6 +12,10 @@
  *   memory_hits kernel_sent memory memory_max
  * ("-" for no send entry; script is the registered name or "(source)").
  *
+ * Without -t, a last line gives the module-wide memory totals, from
+ * /sys/module/luaulp/parameters (all namespaces together):
+ *   Memory: Lua states N bytes; registry N of MAX bytes; stores N of MAX bytes
+ *
  * luaulp stat -d [-t] [-u ULP]: the older view through sock_diag (the
  * interface behind `ss -tie`): TCP sockets carrying ULP "lua" (or ULP),
  * with state, addresses, uid, inode and the ULP's attributes as attrN=value.
@@ -302,6 +306,31 @@ static int show_sock(const struct luaulp_sock_info *s, void *arg)
 	return 0;
 }
 
+/* A module parameter as a number, or -1. */
+static long long param(const char *name)
+{
+	char path[128];
+	long long v = -1;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/sys/module/luaulp/parameters/%s", name);
+	f = fopen(path, "r");
+	if (!f)
+		return -1;
+	if (fscanf(f, "%lld", &v) != 1)
+		v = -1;
+	fclose(f);
+	return v;
+}
+
+static void show_totals(void)
+{
+	printf("Memory: Lua states %lld bytes; registry %lld of %lld bytes; "
+	       "stores %lld of %lld bytes\n", param("live_bytes"),
+	       param("registry_bytes"), param("registry_max_bytes"),
+	       param("store_bytes"), param("store_total_max_bytes"));
+}
+
 static int usage_stat(FILE *f)
 {
 	fprintf(f, "Usage: %s stat [-t]\n       %s stat -d [-t] [-u ULP]\n", prog, prog);
@@ -349,6 +378,8 @@ int cmd_stat(int argc, char **argv)
 	if (err) {
 		cli_registry_error("stat", NULL, err, &g);
 		ret = 1;
+	} else if (!o.tabs) {
+		show_totals();
 	}
 	lgenl_close(&g);
 	return ret;

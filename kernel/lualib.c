@@ -9,7 +9,12 @@
  *                         that was written before; never waits, never
  *                         lost: returns #s, or nil and an error (ENOBUFS
  *                         past the 256 KiB queue, EPIPE once closing)
- *   luaulp.log(s)         log s (rate-limited) with the socket's addresses
+ *   luaulp.log(s)         log s with the socket's addresses: at most
+ *                         LUAULP_LOG_BURST lines per 5 s per socket (and
+ *                         a module-wide ceiling, so that many sockets cannot
+ *                         flood the log either); bytes outside printable
+ *                         ASCII, and '\\', are written as \xNN; at most
+ *                         LUAULP_LOG_MAX bytes of the message
  *   luaulp.time()         seconds since the epoch
  *   luaulp.clock()        milliseconds of a monotonic clock
  *   luaulp.socket         { family = "inet"|"inet6", local_addr, local_port,
@@ -23,6 +28,9 @@
 
 #include <linux/errno.h>
 #include <linux/ktime.h>
+#include <linux/minmax.h>
+#include <linux/ratelimit.h>
+#include <linux/string.h>
 #include <linux/timekeeping.h>
 #include <net/sock.h>
 
@@ -64,19 +72,53 @@ static int l_send(lua_State *L)
 	return 1;
 }
 
+/* Module-wide: one socket gets at most its own burst, so it cannot use up
+ * this one alone. */
+static DEFINE_RATELIMIT_STATE(luaulp_log_all, 5 * HZ, 20 * LUAULP_LOG_BURST);
+
+/* Escape S into BUF (LUAULP_LOG_MAX * 4 + 1 bytes): printable ASCII as it
+ * is, anything else and backslash as \xNN; "..." when cut. */
+static void log_escape(char *buf, const char *s, size_t len)
+{
+	static const char hex[] = "0123456789abcdef";
+	size_t i, o = 0;
+
+	for (i = 0; i < len && i < LUAULP_LOG_MAX; i++) {
+		unsigned char c = s[i];
+
+		if (c >= 0x20 && c < 0x7f && c != '\\') {
+			buf[o++] = c;
+			continue;
+		}
+		buf[o++] = '\\';
+		buf[o++] = 'x';
+		buf[o++] = hex[c >> 4];
+		buf[o++] = hex[c & 15];
+	}
+	buf[o] = '\0';
+	if (i < len)
+		strcpy(buf + o - min_t(size_t, o, 3), "...");
+}
+
 static int l_log(lua_State *L)
 {
-	struct sock *sk = ctx_of(L)->sk;
-	const char *msg = luaL_checkstring(L, 1);
+	struct luaulp_sock *ctx = ctx_of(L);
+	struct sock *sk = ctx->sk;
+	char buf[LUAULP_LOG_MAX * 4 + 1];
+	size_t len;
+	const char *msg = luaL_checklstring(L, 1, &len);
 
+	if (!__ratelimit(&ctx->log_rs) || !__ratelimit(&luaulp_log_all))
+		return 0;
+	log_escape(buf, msg, len);
 	if (sk->sk_family == AF_INET6)
-		pr_info_ratelimited("[%pI6c]:%u -> [%pI6c]:%u: %s\n",
-				    &sk->sk_v6_rcv_saddr, sk->sk_num,
-				    &sk->sk_v6_daddr, ntohs(sk->sk_dport), msg);
+		pr_info("[%pI6c]:%u -> [%pI6c]:%u: %s\n",
+			&sk->sk_v6_rcv_saddr, sk->sk_num,
+			&sk->sk_v6_daddr, ntohs(sk->sk_dport), buf);
 	else
-		pr_info_ratelimited("%pI4:%u -> %pI4:%u: %s\n",
-				    &sk->sk_rcv_saddr, sk->sk_num,
-				    &sk->sk_daddr, ntohs(sk->sk_dport), msg);
+		pr_info("%pI4:%u -> %pI4:%u: %s\n",
+			&sk->sk_rcv_saddr, sk->sk_num,
+			&sk->sk_daddr, ntohs(sk->sk_dport), buf);
 	return 0;
 }
 

@@ -1,11 +1,31 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
  * luaulp: private declarations shared by the module's files.
+ *
+ * Lock order (outermost first; a lock is never taken while one listed
+ * after it is held):
+ *
+ *   1. per-socket rx/tx serialisation (recv.c, send.c): the RX_BUSY and
+ *      TX_BUSY bit locks (waits bounded by the socket timeouts; a
+ *      non-blocking caller never waits); under ctx->lock TX_BUSY is only
+ *      ever tried (luaulp.send()), never waited for
+ *   2. ctx->lock, the Lua state mutex (sockopt.c, registry.c attach, entry
+ *      calls); waits for it from setsockopt/getsockopt are killable (EINTR)
+ *   3. sk_lock (lock_sock: luaulp.send() from a script, .init, close)
+ *   4. the namespace's locks, all leaves: the socket-list spinlock
+ *      (luaulp_net.socks_lock, taken in .init with sk_lock held), the store
+ *      mutex (store.c, from Lua), the script-list mutex (registry.c, never
+ *      held across a Lua call), ctx->names_lock (a spinlock)
+ *
+ * No namespace-wide lock is held across a Lua call or any sleep: the socket
+ * dump (LUAULP_CMD_GET_SOCKET) walks the socket list under RCU and reads
+ * only fields of the context, never ctx->lock, the socket or the Lua state.
  */
 #ifndef LUAULP_H
 #define LUAULP_H
 
 #include <linux/mutex.h>
+#include <linux/ratelimit.h>
 #include <linux/net.h>
 #include <linux/rcupdate.h>
 #include <linux/spinlock.h>
@@ -18,6 +38,10 @@
 
 struct luaulp_rt;
 struct lua_State;
+
+/* luaulp.log(): lines per socket per 5 s, bytes of a message kept. */
+#define LUAULP_LOG_BURST	10
+#define LUAULP_LOG_MAX		128
 
 /* Largest chunk handed to an entry at once. */
 #define LUAULP_CHUNK_MAX	(64 * 1024)
@@ -101,10 +125,33 @@ struct luaulp_sock {
 	size_t			tx_queued;	/* bytes in @tx_queue */
 	struct work_struct	tx_work;
 
-	struct list_head	node;		/* luaulp_net.socks */
+	struct list_head	node;		/* luaulp_net.socks, RCU */
 	unsigned long		ino;		/* for luaulp stat and ss -e */
-	kuid_t			uid;
 	struct rcu_head		rcu;
+
+	/*
+	 * Sandbox (issue 10).  Read by the socket dump under RCU, without
+	 * ctx->lock: @uid with READ_ONCE; the names (script, entry,
+	 * send_entry) are written and copied under @names_lock; the
+	 * addresses are copied at attach (a connecting or connected socket
+	 * keeps them) so the dump never touches the socket.  @stats is
+	 * written under ctx->lock and read field by field with READ_ONCE
+	 * (u64, 64-bit kernels only): writers should use WRITE_ONCE.
+	 * @mem/@mem_max mirror the Lua state's figures (the runtime updates
+	 * them; the state itself may be freed while a dump looks).
+	 * @uid is the store's owner: the euid of whoever attached the ULP
+	 * until the first script load, then of the loader, fixed from then
+	 * on (@uid_fixed; a load by another euid is EPERM).
+	 */
+	spinlock_t		names_lock;
+	kuid_t			uid;
+	bool			uid_fixed;
+	u8			family;
+	u16			sport;		/* host order */
+	__be16			dport;
+	struct in6_addr		saddr, daddr;	/* v4: first 4 bytes */
+	unsigned long		mem, mem_max;
+	struct ratelimit_state	log_rs;		/* luaulp.log, per socket */
 };
 
 static inline struct luaulp_sock *luaulp_sk(const struct sock *sk)
@@ -133,7 +180,13 @@ int luaulp_sockopt_set(struct sock *sk, int optname, sockptr_t optval,
 int luaulp_sockopt_get(struct sock *sk, int optname, char __user *optval,
 		       int __user *optlen);
 int luaulp_sock_rt(struct luaulp_sock *ctx);
-void luaulp_sock_stats(struct luaulp_sock *ctx, struct luaulp_stats *st);
+/* Lockless: any context that keeps ctx alive (a syscall on the socket, or
+ * an RCU read section over the socket list). */
+void luaulp_sock_stats(const struct luaulp_sock *ctx, struct luaulp_stats *st);
+/* The script's owner for a load by the current task: 0 or -EPERM
+ * (ctx->lock held). */
+int luaulp_sock_claim(struct luaulp_sock *ctx);
+void luaulp_set_name(struct luaulp_sock *ctx, char *dst, const char *src);
 
 /*
  * entry.c: run an entry on a chunk; ctx->lock held.  On LUAULP_REPLACE,

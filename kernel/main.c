@@ -8,11 +8,13 @@
 #include <net/tcp.h>
 
 #include "luaulp.h"
+#include "runtime.h"
 
 static int __init luaulp_module_init(void)
 {
 	int err;
 
+	luaulp_plat_init();
 	err = luaulp_store_init();
 	if (err)
 		return err;

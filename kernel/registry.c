@@ -9,9 +9,23 @@
  * bytecode made by our own lua_dump.  Only this file ever loads bytecode,
  * and only from that buffer: every user-facing load stays text-only.
  *
- * Locking: luaulp_net.lock protects the script list and the socket list; it
- * may be taken before a socket's ctx->lock, never after.  Scripts are
- * refcounted so a socket loads one without holding the registry lock.
+ * Locking (see the lock order in luaulp.h): luaulp_net.lock, a mutex,
+ * protects the script list and is never held across a Lua call or while
+ * another lock is taken.  Scripts are refcounted so a socket loads one
+ * without holding it.  The socket list is RCU-protected: writers (ULP init,
+ * with the socket lock held, and close) take the spinlock socks_lock, the
+ * innermost lock of all; the dump walks it under rcu_read_lock and reads
+ * only the context's own fields, locklessly (contexts are freed after a
+ * grace period).
+ *
+ * Privilege: REGISTER and UNREGISTER need CAP_NET_ADMIN in the initial user
+ * namespace (GENL_ADMIN_PERM: netlink_capable() checks both the opener of
+ * the netlink socket and the sender); the dumps are open to all.
+ *
+ * Memory: scripts are charged to the registering process's memory cgroup
+ * (GFP_KERNEL_ACCOUNT) and, all namespaces together, capped by the module
+ * parameter registry_max_bytes (registry_bytes shows the total).
+ *
  * Context: process context throughout (genetlink handlers, setsockopt,
  * ULP init and close).
  */
@@ -20,6 +34,10 @@
 #include <linux/ctype.h>
 #include <linux/module.h>
 #include <linux/refcount.h>
+#include <linux/cred.h>
+#include <linux/fs.h>
+#include <linux/sysfs.h>
+#include <linux/user_namespace.h>
 #include <linux/slab.h>
 #include <net/genetlink.h>
 #include <net/net_namespace.h>
@@ -36,9 +54,28 @@ static unsigned int max_scripts = 64;
 module_param(max_scripts, uint, 0644);
 MODULE_PARM_DESC(max_scripts, "Registered scripts per network namespace");
 
+static unsigned long registry_max_bytes = 16 << 20;
+module_param(registry_max_bytes, ulong, 0644);
+MODULE_PARM_DESC(registry_max_bytes,
+		 "Bytes of compiled code of all registered scripts, all namespaces together");
+
+static atomic_long_t registry_bytes = ATOMIC_LONG_INIT(0);
+
+static int get_registry_bytes(char *buf, const struct kernel_param *kp)
+{
+	return sysfs_emit(buf, "%ld\n", atomic_long_read(&registry_bytes));
+}
+
+static const struct kernel_param_ops registry_bytes_ops = {
+	.get = get_registry_bytes,
+};
+module_param_cb(registry_bytes, &registry_bytes_ops, NULL, 0444);
+MODULE_PARM_DESC(registry_bytes, "Bytes held by registered scripts, all namespaces");
+
 struct luaulp_script {
 	struct list_head	node;
 	refcount_t		ref;
+	size_t			cost;		/* charged to registry_bytes */
 	size_t			source_size;
 	size_t			code_size;
 	char			name[LUAULP_NAME_MAX + 1];
@@ -49,7 +86,8 @@ struct luaulp_net {
 	struct mutex		lock;
 	struct list_head	scripts;
 	unsigned int		nscripts;
-	struct list_head	socks;		/* luaulp_sock.node */
+	spinlock_t		socks_lock;	/* writers of socks */
+	struct list_head	socks;		/* luaulp_sock.node, RCU */
 };
 
 static unsigned int luaulp_net_id __read_mostly;
@@ -61,8 +99,10 @@ static struct luaulp_net *lnet(const struct net *net)
 
 static void script_put(struct luaulp_script *s)
 {
-	if (refcount_dec_and_test(&s->ref))
+	if (refcount_dec_and_test(&s->ref)) {
+		atomic_long_sub(s->cost, &registry_bytes);
 		kvfree(s);
+	}
 }
 
 bool luaulp_script_name_valid(const char *s)
@@ -103,7 +143,7 @@ static int code_writer(lua_State *L, const void *p, size_t n, void *ud)
 
 		if (cap > 4 * LUAULP_SCRIPT_MAX)
 			return 1;
-		q = kvmalloc(cap, GFP_KERNEL | __GFP_NOWARN);
+		q = kvmalloc(cap, GFP_KERNEL_ACCOUNT | __GFP_NOWARN);
 		if (!q)
 			return 1;
 		if (b->len)
@@ -182,8 +222,16 @@ int luaulp_registry_attach(struct sock *sk, struct luaulp_sock *ctx,
 	a.ctx = ctx;
 	a.s = found;
 	snprintf(a.chunkname, sizeof(a.chunkname), "=%s", found->name);
-	mutex_lock(&ctx->lock);
-	err = luaulp_sock_rt(ctx);
+	if (mutex_lock_killable(&ctx->lock)) {
+		script_put(found);
+		return -EINTR;
+	}
+	err = luaulp_sock_claim(ctx);
+	if (err)
+		strscpy(ctx->error, "this socket's scripts belong to another user",
+			sizeof(ctx->error));
+	else
+		err = luaulp_sock_rt(ctx);
 	if (!err) {
 		lua_State *L = luaulp_rt_lua(ctx->rt);
 
@@ -193,7 +241,7 @@ int luaulp_registry_attach(struct sock *sk, struct luaulp_sock *ctx,
 		strscpy(ctx->error, err ? luaulp_rt_error(ctx->rt) : "",
 			sizeof(ctx->error));
 		if (!err)
-			strscpy(ctx->script, found->name, sizeof(ctx->script));
+			luaulp_set_name(ctx, ctx->script, found->name);
 	}
 	mutex_unlock(&ctx->lock);
 	script_put(found);
@@ -202,22 +250,24 @@ int luaulp_registry_attach(struct sock *sk, struct luaulp_sock *ctx,
 
 /* --- the socket list ------------------------------------------------- */
 
+/* ULP init: process context, socket lock held. */
 void luaulp_registry_add_sock(struct luaulp_sock *ctx)
 {
 	struct luaulp_net *ln = lnet(sock_net(ctx->sk));
 
-	mutex_lock(&ln->lock);
-	list_add_tail(&ctx->node, &ln->socks);
-	mutex_unlock(&ln->lock);
+	spin_lock(&ln->socks_lock);
+	list_add_tail_rcu(&ctx->node, &ln->socks);
+	spin_unlock(&ln->socks_lock);
 }
 
+/* close: process context.  The caller frees ctx after a grace period. */
 void luaulp_registry_del_sock(struct luaulp_sock *ctx)
 {
 	struct luaulp_net *ln = lnet(sock_net(ctx->sk));
 
-	mutex_lock(&ln->lock);
-	list_del(&ctx->node);
-	mutex_unlock(&ln->lock);
+	spin_lock(&ln->socks_lock);
+	list_del_rcu(&ctx->node);
+	spin_unlock(&ln->socks_lock);
 }
 
 /* --- generic netlink ------------------------------------------------- */
@@ -248,6 +298,7 @@ static int cmd_register(struct sk_buff *skb, struct genl_info *info)
 	struct luaulp_rt *rt;
 	char chunkname[LUAULP_NAME_MAX + 2];
 	const char *name;
+	size_t cost;
 	int err;
 
 	if (!info->attrs[LUAULP_A_NAME] || !info->attrs[LUAULP_A_SOURCE]) {
@@ -283,11 +334,21 @@ static int cmd_register(struct sk_buff *skb, struct genl_info *info)
 	}
 	luaulp_rt_destroy(rt);
 
-	s = kvzalloc(struct_size(s, code, code.len), GFP_KERNEL | __GFP_NOWARN);
+	cost = struct_size(s, code, code.len);
+	if (atomic_long_add_return(cost, &registry_bytes) >
+	    (long)min_t(unsigned long, READ_ONCE(registry_max_bytes), LONG_MAX)) {
+		atomic_long_sub(cost, &registry_bytes);
+		kvfree(code.p);
+		GENL_SET_ERR_MSG(info, "registry full (module parameter registry_max_bytes)");
+		return -ENOSPC;
+	}
+	s = kvzalloc(cost, GFP_KERNEL_ACCOUNT | __GFP_NOWARN);
 	if (!s) {
+		atomic_long_sub(cost, &registry_bytes);
 		kvfree(code.p);
 		return -ENOMEM;
 	}
+	s->cost = cost;
 	refcount_set(&s->ref, 1);
 	strscpy(s->name, name, sizeof(s->name));
 	s->source_size = a.len;
@@ -377,59 +438,80 @@ full:
 	return skb->len;
 }
 
-static int put_sock(struct sk_buff *skb, struct luaulp_sock *ctx)
+/*
+ * One socket's message, from its context only (never the socket, the Lua
+ * state or ctx->lock): RCU read section held, so nothing here sleeps.
+ */
+static int put_sock(struct sk_buff *skb, struct luaulp_sock *ctx,
+		    struct user_namespace *ns)
 {
-	struct sock *sk = ctx->sk;
+	char script[LUAULP_NAME_MAX + 1], entry[LUAULP_NAME_MAX + 1];
+	char send_entry[LUAULP_NAME_MAX + 1];
+	int alen = ctx->family == AF_INET6 ? 16 : 4;
 	struct luaulp_stats st;
-	bool v6 = sk->sk_family == AF_INET6;
-	int err;
 
-	mutex_lock(&ctx->lock);
 	luaulp_sock_stats(ctx, &st);
-	err = nla_put_u8(skb, LUAULP_A_FAMILY, sk->sk_family) ||
-	      (v6 ? nla_put(skb, LUAULP_A_LOCAL_ADDR, 16, &sk->sk_v6_rcv_saddr) ||
-		    nla_put(skb, LUAULP_A_REMOTE_ADDR, 16, &sk->sk_v6_daddr)
-		  : nla_put(skb, LUAULP_A_LOCAL_ADDR, 4, &sk->sk_rcv_saddr) ||
-		    nla_put(skb, LUAULP_A_REMOTE_ADDR, 4, &sk->sk_daddr)) ||
-	      nla_put_u16(skb, LUAULP_A_LOCAL_PORT, sk->sk_num) ||
-	      nla_put_u16(skb, LUAULP_A_REMOTE_PORT, ntohs(sk->sk_dport)) ||
-	      nla_put_u64_64bit(skb, LUAULP_A_INODE, ctx->ino, LUAULP_A_PAD) ||
-	      nla_put_u32(skb, LUAULP_A_UID,
-			  from_kuid_munged(&init_user_ns, ctx->uid)) ||
-	      nla_put_string(skb, LUAULP_A_SCRIPT, ctx->script) ||
-	      nla_put_string(skb, LUAULP_A_ENTRY, ctx->entry) ||
-	      nla_put_string(skb, LUAULP_A_SEND_ENTRY, ctx->send_entry) ||
-	      nla_put_64bit(skb, LUAULP_A_STATS, sizeof(st), &st, LUAULP_A_PAD);
-	mutex_unlock(&ctx->lock);
-	return err ? -EMSGSIZE : 0;
+	spin_lock(&ctx->names_lock);
+	strscpy(script, ctx->script, sizeof(script));
+	strscpy(entry, ctx->entry, sizeof(entry));
+	strscpy(send_entry, ctx->send_entry, sizeof(send_entry));
+	spin_unlock(&ctx->names_lock);
+	if (nla_put_u8(skb, LUAULP_A_FAMILY, ctx->family) ||
+	    nla_put(skb, LUAULP_A_LOCAL_ADDR, alen, &ctx->saddr) ||
+	    nla_put(skb, LUAULP_A_REMOTE_ADDR, alen, &ctx->daddr) ||
+	    nla_put_u16(skb, LUAULP_A_LOCAL_PORT, ctx->sport) ||
+	    nla_put_u16(skb, LUAULP_A_REMOTE_PORT, ntohs(ctx->dport)) ||
+	    nla_put_u64_64bit(skb, LUAULP_A_INODE, ctx->ino, LUAULP_A_PAD) ||
+	    nla_put_u32(skb, LUAULP_A_UID,
+			from_kuid_munged(ns, READ_ONCE(ctx->uid))) ||
+	    nla_put_string(skb, LUAULP_A_SCRIPT, script) ||
+	    nla_put_string(skb, LUAULP_A_ENTRY, entry) ||
+	    nla_put_string(skb, LUAULP_A_SEND_ENTRY, send_entry) ||
+	    nla_put_64bit(skb, LUAULP_A_STATS, sizeof(st), &st, LUAULP_A_PAD))
+		return -EMSGSIZE;
+	return 0;
 }
 
+/*
+ * Filtered with the credentials of whoever opened the netlink socket (not
+ * of the task reading at each dump step: the socket may have been passed
+ * on): CAP_NET_ADMIN over the namespace sees every socket, anyone else the
+ * sockets whose scripts belong to its euid.  Uids are reported as seen from
+ * the opener's user namespace.  cb->args[0]: entries already sent.
+ */
 static int cmd_get_socket(struct sk_buff *skb, struct netlink_callback *cb)
 {
-	struct luaulp_net *ln = lnet(sock_net(skb->sk));
-	bool admin = netlink_net_capable(cb->skb, CAP_NET_ADMIN);
-	kuid_t me = current_fsuid();
+	struct net *net = sock_net(skb->sk);
+	struct luaulp_net *ln = lnet(net);
+	struct sock *nlsk = NETLINK_CB(cb->skb).sk;
+	const struct cred *cred;
 	struct luaulp_sock *ctx;
+	bool admin;
 	long i = 0;
 	void *hdr;
 
-	mutex_lock(&ln->lock);
-	list_for_each_entry(ctx, &ln->socks, node) {
-		if (!admin && !uid_eq(ctx->uid, me))
+	if (!nlsk->sk_socket || !nlsk->sk_socket->file)
+		return -EPERM;
+	cred = nlsk->sk_socket->file->f_cred;
+	admin = file_ns_capable(nlsk->sk_socket->file, net->user_ns,
+				CAP_NET_ADMIN);
+	rcu_read_lock();
+	list_for_each_entry_rcu(ctx, &ln->socks, node) {
+		if (!admin && !uid_eq(READ_ONCE(ctx->uid), cred->euid))
 			continue;
 		if (i++ < cb->args[0])
 			continue;
 		hdr = put_header(skb, cb, LUAULP_CMD_GET_SOCKET);
 		if (!hdr)
 			break;
-		if (put_sock(skb, ctx)) {
+		if (put_sock(skb, ctx, cred->user_ns)) {
 			genlmsg_cancel(skb, hdr);
 			break;
 		}
 		genlmsg_end(skb, hdr);
 		cb->args[0] = i;
 	}
-	mutex_unlock(&ln->lock);
+	rcu_read_unlock();
 	return skb->len;
 }
 
@@ -437,12 +519,12 @@ static const struct genl_small_ops luaulp_genl_ops[] = {
 	{
 		.cmd	= LUAULP_CMD_REGISTER,
 		.doit	= cmd_register,
-		.flags	= GENL_UNS_ADMIN_PERM,
+		.flags	= GENL_ADMIN_PERM,
 	},
 	{
 		.cmd	= LUAULP_CMD_UNREGISTER,
 		.doit	= cmd_unregister,
-		.flags	= GENL_UNS_ADMIN_PERM,
+		.flags	= GENL_ADMIN_PERM,
 	},
 	{
 		.cmd	= LUAULP_CMD_GET_SCRIPT,
@@ -473,6 +555,7 @@ static int __net_init luaulp_net_init(struct net *net)
 	struct luaulp_net *ln = lnet(net);
 
 	mutex_init(&ln->lock);
+	spin_lock_init(&ln->socks_lock);
 	INIT_LIST_HEAD(&ln->scripts);
 	INIT_LIST_HEAD(&ln->socks);
 	return 0;

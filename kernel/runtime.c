@@ -30,6 +30,34 @@
 #define noinline __attribute__((__noinline__))
 #endif
 
+#ifndef WRITE_ONCE	/* user space */
+#define WRITE_ONCE(x, v)	__atomic_store_n(&(x), (v), __ATOMIC_RELAXED)
+#endif
+
+static void rt_mirror(struct luaulp_rt *rt)
+{
+	if (rt->mirror_used)
+		WRITE_ONCE(*rt->mirror_used, (unsigned long)rt->mem_used);
+	if (rt->mirror_max)
+		WRITE_ONCE(*rt->mirror_max, (unsigned long)rt->mem_max);
+}
+
+/*
+ * Pointers as scripts may see them (luaulp_conf.h): a table places a
+ * function, light userdata or object by luaulp_ptrhash() of its address,
+ * and tostring() shows 48 bits of the same keyed hash, never the address.
+ */
+unsigned int luaulp_ptrhash(const void *p)
+{
+	return (unsigned int)luaulp_plat_ptrhash(p);
+}
+
+int luaulp_ptr2str(char *buf, int sz, const void *p)
+{
+	return snprintf(buf, sz, "0x%012llx",
+			luaulp_plat_ptrhash(p) & 0xffffffffffffull);
+}
+
 static struct luaulp_rt *rt_of(lua_State *L)
 {
 	return *(struct luaulp_rt **)lua_getextraspace(L);
@@ -51,6 +79,7 @@ static void *rt_alloc(void *ud, void *ptr, size_t osize, size_t nsize)
 			luaulp_plat_free(ptr);
 			rt->mem_used -= osize;
 			luaulp_plat_live_add(-(long)osize);
+			rt_mirror(rt);
 		}
 		return NULL;
 	}
@@ -66,6 +95,7 @@ static void *rt_alloc(void *ud, void *ptr, size_t osize, size_t nsize)
 	}
 	rt->mem_used += nsize - osize;	/* wraps correctly when shrinking */
 	luaulp_plat_live_add((long)nsize - (long)osize);
+	rt_mirror(rt);
 	return p;
 }
 
@@ -426,7 +456,16 @@ int luaulp_rt_set_memory_max(struct luaulp_rt *rt, size_t max)
 	if (max > rt->mem_max || max < rt->mem_used)
 		return -EINVAL;
 	rt->mem_max = max;
+	rt_mirror(rt);
 	return 0;
+}
+
+void luaulp_rt_set_mirror(struct luaulp_rt *rt, unsigned long *used,
+			  unsigned long *max)
+{
+	rt->mirror_used = used;
+	rt->mirror_max = max;
+	rt_mirror(rt);
 }
 
 long luaulp_rt_live_bytes(void)

@@ -61,8 +61,18 @@ const char *luaulp_rt_error(struct luaulp_rt *rt);
 /* Bytes this state holds now / its limit. */
 size_t luaulp_rt_memory(struct luaulp_rt *rt);
 size_t luaulp_rt_memory_max(struct luaulp_rt *rt);
+/* Mirror the bytes held and the limit into *USED and *MAX (written with
+ * WRITE_ONCE on every change, so a reader that may not touch the state can
+ * read them with READ_ONCE; either may be NULL). */
+void luaulp_rt_set_mirror(struct luaulp_rt *rt, unsigned long *used,
+			  unsigned long *max);
 /* Lower (never raise) the limit; -EINVAL if below what the state holds. */
 int luaulp_rt_set_memory_max(struct luaulp_rt *rt, size_t max);
+
+#ifdef __KERNEL__
+/* Module init: the per-boot secret of pointer hashes. */
+void luaulp_plat_init(void);
+#endif
 
 /* Bytes held by all states of this module/process together. */
 long luaulp_rt_live_bytes(void);

@@ -20,6 +20,7 @@
 #include <linux/moduleparam.h>
 #include <linux/random.h>
 #include <linux/sched.h>
+#include <linux/siphash.h>
 #include <linux/sched/task_stack.h>
 #include <linux/slab.h>
 #include <linux/string.h>
@@ -147,4 +148,18 @@ unsigned long luaulp_plat_stack_left(void)
 unsigned int luaulp_random32(void)
 {
 	return get_random_u32();
+}
+
+/* The per-boot secret of pointer hashes (luaulp_conf.h). */
+static siphash_key_t luaulp_ptr_key __read_mostly;
+
+/* Module init, before any Lua state exists. */
+void luaulp_plat_init(void)
+{
+	get_random_bytes(&luaulp_ptr_key, sizeof(luaulp_ptr_key));
+}
+
+unsigned long long luaulp_plat_ptrhash(const void *p)
+{
+	return siphash_1u64((u64)(unsigned long)p, &luaulp_ptr_key);
 }

@@ -20,6 +20,8 @@ struct luaulp_rt {
 	void *owner;
 	size_t mem_used;		/* bytes held by L */
 	size_t mem_max;			/* hard cap */
+	unsigned long *mirror_used;	/* luaulp_rt_set_mirror, or NULL */
+	unsigned long *mirror_max;
 	unsigned long insn_budget;	/* per call */
 	long budget;			/* units left in the current call */
 	unsigned long long deadline_ns;	/* wall-clock ceiling of the call */
@@ -44,6 +46,9 @@ unsigned long luaulp_plat_stack_left(void);	/* bytes; ~0ul: unknown */
 
 #define LUAULP_RT_STACK_SOFT	(7 * 1024)	/* "C stack overflow" below */
 #define LUAULP_RT_STACK_HARD	(5 * 1024)	/* LUA_ERRERR below */
+
+/* keyed hash of a pointer: SipHash-2-4 with a secret random key */
+unsigned long long luaulp_plat_ptrhash(const void *p);
 
 /* randomness for Lua's hash seed and sort pivots (also in luaulp_conf.h) */
 unsigned int luaulp_random32(void);

@@ -5,6 +5,8 @@
  * Context: process context, socket lock not held; the context's mutex
  * serialises every use of the Lua state.  The context cannot go away under
  * us: it is freed in close, which cannot run while a syscall holds the file.
+ * Waits for the mutex are killable: a fatal signal ends them with EINTR
+ * (an entry or a load may hold it for up to time_max_ms).
  */
 #include <linux/capability.h>
 #include <linux/ctype.h>
@@ -18,14 +20,48 @@
 #include "luaulp.h"
 #include "runtime.h"
 
+/*
+ * Loading source runs a compiler and arbitrary code in the kernel: by
+ * default only CAP_NET_ADMIN in the initial user namespace may (capable(),
+ * as for BPF).  A capability over the socket's network namespace is not
+ * enough: any user gets one with unshare -Urn.  Setting this lets every
+ * local user load source: their code is still sandboxed and bounded, but
+ * the whole Lua compiler and VM become kernel attack surface for them.
+ */
 static bool allow_unprivileged_load;
 module_param(allow_unprivileged_load, bool, 0644);
 MODULE_PARM_DESC(allow_unprivileged_load,
-		 "Let any user load Lua source into a socket (default: CAP_NET_ADMIN only)");
+		 "Let any local user load Lua source into a socket (default: CAP_NET_ADMIN in the initial user namespace only); widens the kernel attack surface to every user");
 
 static void set_error(struct luaulp_sock *ctx, const char *msg)
 {
 	strscpy(ctx->error, msg, sizeof(ctx->error));
+}
+
+/* A name the socket dump reads without ctx->lock; ctx->lock held. */
+void luaulp_set_name(struct luaulp_sock *ctx, char *dst, const char *src)
+{
+	spin_lock(&ctx->names_lock);
+	strscpy(dst, src, LUAULP_NAME_MAX + 1);
+	spin_unlock(&ctx->names_lock);
+}
+
+/*
+ * The store, and what luaulp stat reports as the owner, belong to whoever
+ * loads the first script: captured here, at LOADSCRIPT or ATTACHNAME time,
+ * not at TCP_ULP time (a socket can change hands over SCM_RIGHTS).  Code
+ * loaded by one user never runs against another user's store: a load by a
+ * different euid is EPERM.  ctx->lock held.
+ */
+int luaulp_sock_claim(struct luaulp_sock *ctx)
+{
+	kuid_t me = current_euid();
+
+	if (ctx->uid_fixed)
+		return uid_eq(ctx->uid, me) ? 0 : -EPERM;
+	WRITE_ONCE(ctx->uid, me);
+	ctx->uid_fixed = true;
+	return 0;
 }
 
 /* Create the Lua state on first use.  Called with ctx->lock held. */
@@ -41,11 +77,14 @@ int luaulp_sock_rt(struct luaulp_sock *ctx)
 		return err;
 	}
 	luaulp_rt_set_owner(ctx->rt, ctx);
+	luaulp_rt_set_mirror(ctx->rt, &ctx->mem, &ctx->mem_max);
 	err = luaulp_lib_open(ctx);
 	if (err) {
 		set_error(ctx, luaulp_rt_error(ctx->rt));
 		luaulp_rt_destroy(ctx->rt);
 		ctx->rt = NULL;
+		WRITE_ONCE(ctx->mem, 0);
+		WRITE_ONCE(ctx->mem_max, 0);
 	}
 	return err;
 }
@@ -56,8 +95,7 @@ static int luaulp_load_script(struct sock *sk, struct luaulp_sock *ctx,
 	char *src;
 	int err;
 
-	if (!allow_unprivileged_load &&
-	    !ns_capable(sock_net(sk)->user_ns, CAP_NET_ADMIN))
+	if (!READ_ONCE(allow_unprivileged_load) && !capable(CAP_NET_ADMIN))
 		return -EPERM;
 	if (optlen == 0)
 		return -EINVAL;
@@ -66,7 +104,7 @@ static int luaulp_load_script(struct sock *sk, struct luaulp_sock *ctx,
 	if (sockptr_is_null(optval))
 		return -EFAULT;
 
-	src = kvmalloc(optlen, GFP_KERNEL | __GFP_NOWARN);
+	src = kvmalloc(optlen, GFP_KERNEL_ACCOUNT | __GFP_NOWARN);
 	if (!src)
 		return -ENOMEM;
 	if (copy_from_sockptr(src, optval, optlen)) {
@@ -74,15 +112,21 @@ static int luaulp_load_script(struct sock *sk, struct luaulp_sock *ctx,
 		goto out_free;
 	}
 
-	mutex_lock(&ctx->lock);
-	err = luaulp_sock_rt(ctx);
+	err = mutex_lock_killable(&ctx->lock);
+	if (err)
+		goto out_free;
+	err = luaulp_sock_claim(ctx);
+	if (err)
+		set_error(ctx, "this socket's scripts belong to another user");
+	else
+		err = luaulp_sock_rt(ctx);
 	if (!err) {
 		ctx->result[0] = '\0';
 		err = luaulp_rt_exec(ctx->rt, src, optlen, "=script",
 				     ctx->result, sizeof(ctx->result));
 		set_error(ctx, err ? luaulp_rt_error(ctx->rt) : "");
 		if (!err)
-			strscpy(ctx->script, "(source)", sizeof(ctx->script));
+			luaulp_set_name(ctx, ctx->script, "(source)");
 	}
 	mutex_unlock(&ctx->lock);
 out_free:
@@ -129,11 +173,12 @@ static int luaulp_set_entry(struct luaulp_sock *ctx, char *entry,
 	int err;
 
 	err = copy_name(name, optval, optlen, valid_identifier);
-	mutex_lock(&ctx->lock);
+	if (mutex_lock_killable(&ctx->lock))
+		return -EINTR;
 	if (err == -EINVAL)
 		set_error(ctx, "entry: not a Lua identifier of 1 to 64 characters");
 	else if (!err)
-		strscpy(entry, name, LUAULP_NAME_MAX + 1);
+		luaulp_set_name(ctx, entry, name);
 	mutex_unlock(&ctx->lock);
 	return err;
 }
@@ -158,7 +203,8 @@ static int luaulp_set_onerror(struct luaulp_sock *ctx, sockptr_t optval,
 	if (val != LUAULP_ONERROR_PASS && val != LUAULP_ONERROR_RESET &&
 	    val != LUAULP_ONERROR_CLOSE)
 		return -EINVAL;
-	mutex_lock(&ctx->lock);
+	if (mutex_lock_killable(&ctx->lock))
+		return -EINTR;
 	ctx->onerror = val;
 	mutex_unlock(&ctx->lock);
 	return 0;
@@ -174,7 +220,8 @@ static int luaulp_set_memlimit(struct luaulp_sock *ctx, sockptr_t optval,
 		return err;
 	if (val <= 0)
 		return -EINVAL;
-	mutex_lock(&ctx->lock);
+	if (mutex_lock_killable(&ctx->lock))
+		return -EINTR;
 	err = luaulp_sock_rt(ctx);
 	if (!err) {
 		if ((size_t)val > luaulp_rt_memory_max(ctx->rt))
@@ -198,7 +245,8 @@ static int luaulp_attach_name(struct sock *sk, struct luaulp_sock *ctx,
 
 	err = copy_name(name, optval, optlen, luaulp_script_name_valid);
 	if (err == -EINVAL) {
-		mutex_lock(&ctx->lock);
+		if (mutex_lock_killable(&ctx->lock))
+			return -EINTR;
 		set_error(ctx, "script names are 1-64 of [A-Za-z0-9_.-]");
 		mutex_unlock(&ctx->lock);
 	}
@@ -269,7 +317,8 @@ static int luaulp_get_int(struct luaulp_sock *ctx, int optname,
 {
 	int val;
 
-	mutex_lock(&ctx->lock);
+	if (mutex_lock_killable(&ctx->lock))
+		return -EINTR;
 	if (optname == LUAULP_ONERROR)
 		val = ctx->onerror;
 	else
@@ -279,15 +328,24 @@ static int luaulp_get_int(struct luaulp_sock *ctx, int optname,
 	return put_bytes(&val, sizeof(val), optval, optlen);
 }
 
-/* The counters with the state's memory filled in; ctx->lock held. */
-void luaulp_sock_stats(struct luaulp_sock *ctx, struct luaulp_stats *st)
+/*
+ * The counters with the state's memory filled in, without ctx->lock: each
+ * counter is one u64 read once (the writers hold ctx->lock), the memory
+ * figures are the runtime's mirrors in ctx.  Any context; ctx kept alive by
+ * the caller (a syscall on the socket, or RCU over the socket list).
+ */
+void luaulp_sock_stats(const struct luaulp_sock *ctx, struct luaulp_stats *st)
 {
-	*st = ctx->stats;
+	const u64 *src = (const u64 *)&ctx->stats;
+	u64 *dst = (u64 *)st;
+	size_t i;
+
+	BUILD_BUG_ON(sizeof(*st) % sizeof(u64));
+	for (i = 0; i < sizeof(*st) / sizeof(u64); i++)
+		dst[i] = READ_ONCE(src[i]);
+	st->memory = READ_ONCE(ctx->mem);
+	st->memory_max = READ_ONCE(ctx->mem_max);
 	st->queued = READ_ONCE(ctx->tx_queued);
-	if (ctx->rt) {
-		st->memory = luaulp_rt_memory(ctx->rt);
-		st->memory_max = luaulp_rt_memory_max(ctx->rt);
-	}
 }
 
 static int luaulp_get_stats(struct luaulp_sock *ctx, char __user *optval,
@@ -295,9 +353,7 @@ static int luaulp_get_stats(struct luaulp_sock *ctx, char __user *optval,
 {
 	struct luaulp_stats st;
 
-	mutex_lock(&ctx->lock);
 	luaulp_sock_stats(ctx, &st);
-	mutex_unlock(&ctx->lock);
 	return put_bytes(&st, sizeof(st), optval, optlen);
 }
 
@@ -315,7 +371,8 @@ int luaulp_sockopt_get(struct sock *sk, int optname, char __user *optval,
 		return luaulp_get_int(ctx, optname, optval, optlen);
 	}
 
-	mutex_lock(&ctx->lock);
+	if (mutex_lock_killable(&ctx->lock))
+		return -EINTR;
 	switch (optname) {
 	case LUAULP_ENTRYPOINT:
 		strscpy(buf, ctx->entry, sizeof(buf));

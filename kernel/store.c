@@ -12,8 +12,15 @@
  *
  * Keys are strings of 1..LUAULP_STORE_KEY_MAX bytes; values are strings or
  * integers; ttl is in seconds (0 or absent: no expiry).  Each store is
- * capped in entries and bytes (module parameters); a full store refuses new
- * entries ("store full") after dropping expired ones.
+ * capped in entries and bytes (module parameters), and all stores of all
+ * namespaces together by store_total_max_bytes (store_bytes shows the
+ * total); a full store refuses new entries ("store full") after dropping
+ * its expired ones.  Memory is charged to the memory cgroup of the task
+ * whose script writes (GFP_KERNEL_ACCOUNT).
+ *
+ * The user is the effective uid of the process that loaded the socket's
+ * script (LOADSCRIPT or ATTACHNAME), captured at that load (sockopt.c,
+ * luaulp_sock_claim).
  *
  * Context: process context, from Lua (ctx->lock held).  Each namespace's
  * stores are protected by one mutex, held only for the table operation.
@@ -24,6 +31,7 @@
 #include <linux/module.h>
 #include <linux/slab.h>
 #include <linux/string.h>
+#include <linux/sysfs.h>
 #include <linux/uidgid.h>
 #include <net/net_namespace.h>
 #include <net/netns/generic.h>
@@ -45,6 +53,35 @@ MODULE_PARM_DESC(store_max_entries, "Entries per shared store (per user and name
 static unsigned int store_max_bytes = 1 << 20;
 module_param(store_max_bytes, uint, 0644);
 MODULE_PARM_DESC(store_max_bytes, "Bytes of keys and values per shared store");
+
+static unsigned long store_total_max_bytes = 64 << 20;
+module_param(store_total_max_bytes, ulong, 0644);
+MODULE_PARM_DESC(store_total_max_bytes,
+		 "Bytes of all shared stores, all users and namespaces together");
+
+static atomic_long_t store_bytes = ATOMIC_LONG_INIT(0);
+
+static int get_store_bytes(char *buf, const struct kernel_param *kp)
+{
+	return sysfs_emit(buf, "%ld\n", atomic_long_read(&store_bytes));
+}
+
+static const struct kernel_param_ops store_bytes_ops = {
+	.get = get_store_bytes,
+};
+module_param_cb(store_bytes, &store_bytes_ops, NULL, 0444);
+MODULE_PARM_DESC(store_bytes, "Bytes held by all shared stores");
+
+/* Take BYTES of the module-wide ceiling; false if it would be passed. */
+static bool total_charge(size_t bytes)
+{
+	long max = min_t(unsigned long, READ_ONCE(store_total_max_bytes), LONG_MAX);
+
+	if (atomic_long_add_return(bytes, &store_bytes) <= max)
+		return true;
+	atomic_long_sub(bytes, &store_bytes);
+	return false;
+}
 
 struct store_entry {
 	struct hlist_node	node;
@@ -80,6 +117,7 @@ static void entry_free(struct store *st, struct store_entry *e)
 	hlist_del(&e->node);
 	st->entries--;
 	st->bytes -= entry_cost(e);
+	atomic_long_sub(entry_cost(e), &store_bytes);
 	kfree(e);
 }
 
@@ -88,8 +126,10 @@ static bool expired(const struct store_entry *e)
 	return e->expires && time_after_eq(jiffies, e->expires);
 }
 
-/* The caller's store, created on first use; lock held. */
-static struct store *store_of(struct store_net *sn, kuid_t uid, bool create)
+/* The caller's store, created on first use; lock held.  NULL if it does
+ * not exist (and CREATE is false), or with *why set if it cannot. */
+static struct store *store_of(struct store_net *sn, kuid_t uid, bool create,
+			      const char **why)
 {
 	struct store *st;
 
@@ -98,9 +138,16 @@ static struct store *store_of(struct store_net *sn, kuid_t uid, bool create)
 			return st;
 	if (!create)
 		return NULL;
-	st = kzalloc(sizeof(*st), GFP_KERNEL | __GFP_NOWARN);
-	if (!st)
+	if (!total_charge(sizeof(*st))) {
+		*why = "store full";
 		return NULL;
+	}
+	st = kzalloc(sizeof(*st), GFP_KERNEL_ACCOUNT | __GFP_NOWARN);
+	if (!st) {
+		atomic_long_sub(sizeof(*st), &store_bytes);
+		*why = "not enough memory";
+		return NULL;
+	}
 	st->uid = uid;
 	list_add(&st->node, &sn->stores);
 	return st;
@@ -190,7 +237,7 @@ static int l_get(lua_State *L)
 
 	for (tries = 0; tries < 4; tries++) {
 		mutex_lock(&c.sn->lock);
-		st = store_of(c.sn, c.uid, false);
+		st = store_of(c.sn, c.uid, false, NULL);
 		e = st ? lookup(st, k, n) : NULL;
 		if (!e) {
 			mutex_unlock(&c.sn->lock);
@@ -240,8 +287,13 @@ static struct store_entry *put(struct store *st, const char *k, size_t n,
 			return NULL;
 		}
 	}
-	e = kmalloc(cost, GFP_KERNEL | __GFP_NOWARN);
+	if (!total_charge(cost)) {
+		*why = "store full";
+		return NULL;
+	}
+	e = kmalloc(cost, GFP_KERNEL_ACCOUNT | __GFP_NOWARN);
 	if (!e) {
+		atomic_long_sub(cost, &store_bytes);
 		*why = "not enough memory";
 		return NULL;
 	}
@@ -283,7 +335,7 @@ static int l_set(lua_State *L)
 	exp = ttl_arg(L, 3);
 
 	mutex_lock(&c.sn->lock);
-	st = store_of(c.sn, c.uid, true);
+	st = store_of(c.sn, c.uid, true, &why);
 	if (st)
 		ok = put(st, k, n, v, vlen, is_int, ival, exp, &why);
 	mutex_unlock(&c.sn->lock);
@@ -310,7 +362,7 @@ static int l_incr(lua_State *L)
 	bool ok = false, notint = false;
 
 	mutex_lock(&c.sn->lock);
-	st = store_of(c.sn, c.uid, true);
+	st = store_of(c.sn, c.uid, true, &why);
 	if (st) {
 		e = lookup(st, k, n);
 		if (e && !e->is_int) {
@@ -346,7 +398,7 @@ static int l_delete(lua_State *L)
 	bool found = false;
 
 	mutex_lock(&c.sn->lock);
-	st = store_of(c.sn, c.uid, false);
+	st = store_of(c.sn, c.uid, false, NULL);
 	e = st ? lookup(st, k, n) : NULL;
 	if (e) {
 		entry_free(st, e);
@@ -396,6 +448,7 @@ static void __net_exit store_net_exit(struct net *net)
 				entry_free(st, e);
 		list_del(&st->node);
 		kfree(st);
+		atomic_long_sub(sizeof(*st), &store_bytes);
 	}
 	mutex_destroy(&sn->lock);
 }

@@ -4,18 +4,28 @@
  *
  * Attaching replaces sk->sk_prot with our copy of the socket's own proto, in
  * which only the methods luaulp needs are overridden; everything else is the
- * original.  One copy per address family, rebuilt whenever the base proto's
- * address changes (tcpv6_prot lives in the ipv6 module and is not exported,
- * so it is learnt from the first IPv6 socket).  Each socket also remembers
- * its own original proto and forwards to it, so a rebuild never affects
- * sockets already attached.  An AF_INET6 socket keeps tcpv6_prot even when
- * v4-mapped, and IPV6_ADDRFORM refuses a socket whose proto is not
- * tcpv6_prot, so the family is a sound key.
+ * original.  One copy per address family, built once from the family's
+ * plain TCP proto and proto_ops, and never rebuilt: a socket whose sk_prot
+ * or ops are anything else (a sockmap'd socket runs tcp_bpf_prots, another
+ * module may have swapped them) is refused with EOPNOTSUPP, since our copy
+ * would silently drop that layer.  For AF_INET the plain ones are the
+ * exported tcp_prot and inet_stream_ops.  tcpv6_prot and inet6_stream_ops
+ * are not exported: they are learnt from a kernel socket of our own
+ * (sock_create_kern, AF_INET6/SOCK_STREAM/IPPROTO_TCP always gets them) at
+ * module load; IPv6 is built in on both Debian kernels (CONFIG_IPV6=y), and
+ * where it is a module loaded later, the first IPv6 attach learns them the
+ * same way (the ipv6 module cannot be unloaded, so they stay valid).  An
+ * AF_INET6 socket keeps tcpv6_prot even when v4-mapped, and IPV6_ADDRFORM
+ * refuses a socket whose proto is not tcpv6_prot, so the family is a sound
+ * key.  Each socket also remembers its own original proto and forwards to
+ * it.
  */
 #include <linux/module.h>
 #include <linux/version.h>
 #include <linux/slab.h>
 #include <linux/termios.h>
+#include <net/inet_common.h>
+#include <net/net_namespace.h>
 #include <net/tcp.h>
 
 #include "luaulp.h"
@@ -34,9 +44,7 @@ enum {
 };
 
 static struct proto luaulp_prots[LUAULP_NFAMILIES];
-static struct proto *luaulp_base[LUAULP_NFAMILIES];	/* acquire/release */
 static struct proto_ops luaulp_ops[LUAULP_NFAMILIES];
-static const struct proto_ops *luaulp_ops_base[LUAULP_NFAMILIES];
 static DEFINE_MUTEX(luaulp_prot_mutex);
 
 /*
@@ -209,27 +217,68 @@ static void luaulp_build_ops(struct proto_ops *ops,
 #endif
 }
 
-/* Process context, socket lock held. */
+/* The plain TCP proto and ops of each family (acquire/release; NULL until
+ * known), from which our copies were built. */
+static struct proto *luaulp_plain_prot[LUAULP_NFAMILIES];
+static const struct proto_ops *luaulp_plain_ops[LUAULP_NFAMILIES];
+
+/* Build FAM's copies from its plain proto and ops; luaulp_prot_mutex held. */
+static void luaulp_publish(int fam, struct proto *prot,
+			   const struct proto_ops *ops)
+{
+	luaulp_build_proto(&luaulp_prots[fam], prot);
+	luaulp_build_ops(&luaulp_ops[fam], ops);
+	/* Pairs with the acquires in luaulp_proto_for: whoever sees the
+	 * plain proto also sees the built copies and the plain ops. */
+	smp_store_release(&luaulp_plain_ops[fam], ops);
+	smp_store_release(&luaulp_plain_prot[fam], prot);
+}
+
+/*
+ * Learn the plain protos: process context, may sleep.  Called at module
+ * load, and from .init (socket lock of an IPv6 socket held: the kernel
+ * socket made here has a lockdep class of its own) if IPv6 was not there
+ * then.  Returns 0 or the error of sock_create_kern.
+ */
+static int luaulp_learn_protos(void)
+{
+	struct socket *sock;
+	int err = 0;
+
+	mutex_lock(&luaulp_prot_mutex);
+	if (!luaulp_plain_prot[LUAULP_V4])
+		luaulp_publish(LUAULP_V4, &tcp_prot, &inet_stream_ops);
+	if (!luaulp_plain_prot[LUAULP_V6]) {
+		err = sock_create_kern(&init_net, AF_INET6, SOCK_STREAM,
+				       IPPROTO_TCP, &sock);
+		if (!err) {
+			luaulp_publish(LUAULP_V6, sock->sk->sk_prot, sock->ops);
+			sock_release(sock);
+		}
+	}
+	mutex_unlock(&luaulp_prot_mutex);
+	return err;
+}
+
+/*
+ * Our proto and ops for SK, or -EOPNOTSUPP if SK's are not its family's
+ * plain TCP ones.  Process context, socket lock held.
+ */
 static int luaulp_proto_for(struct sock *sk, struct proto **prot,
 			    const struct proto_ops **ops)
 {
 	int fam = sk->sk_family == AF_INET6 ? LUAULP_V6 : LUAULP_V4;
-	struct proto *base = READ_ONCE(sk->sk_prot);
-	const struct proto_ops *obase = READ_ONCE(sk->sk_socket->ops);
+	/* Pairs with the releases in luaulp_publish. */
+	struct proto *plain = smp_load_acquire(&luaulp_plain_prot[fam]);
 
-	if (unlikely(base != smp_load_acquire(&luaulp_base[fam]) ||
-		     obase != smp_load_acquire(&luaulp_ops_base[fam]))) {
-		mutex_lock(&luaulp_prot_mutex);
-		if (base != luaulp_base[fam]) {
-			luaulp_build_proto(&luaulp_prots[fam], base);
-			smp_store_release(&luaulp_base[fam], base);
-		}
-		if (obase != luaulp_ops_base[fam]) {
-			luaulp_build_ops(&luaulp_ops[fam], obase);
-			smp_store_release(&luaulp_ops_base[fam], obase);
-		}
-		mutex_unlock(&luaulp_prot_mutex);
+	if (unlikely(!plain)) {
+		if (luaulp_learn_protos())
+			return -EOPNOTSUPP;
+		plain = smp_load_acquire(&luaulp_plain_prot[fam]);
 	}
+	if (READ_ONCE(sk->sk_prot) != plain ||
+	    READ_ONCE(sk->sk_socket->ops) != smp_load_acquire(&luaulp_plain_ops[fam]))
+		return -EOPNOTSUPP;
 	*prot = &luaulp_prots[fam];
 	*ops = &luaulp_ops[fam];
 	return 0;
@@ -245,6 +294,7 @@ static int luaulp_init(struct sock *sk)
 	const struct proto_ops *ops;
 	struct luaulp_sock *ctx;
 	struct proto *prot;
+	int err;
 
 	/* Connected, or on its way there (a non-blocking connect()). */
 	if (!((1 << sk->sk_state) &
@@ -256,7 +306,13 @@ static int luaulp_init(struct sock *sk)
 	if (!sk->sk_socket)
 		return -EINVAL;
 
-	ctx = kzalloc(sizeof(*ctx), GFP_KERNEL);
+	/* Only on the family's plain TCP: see the top of this file. */
+	err = luaulp_proto_for(sk, &prot, &ops);
+	if (err)
+		return err;
+
+	/* Charged to the attaching task's memory cgroup, like the state. */
+	ctx = kzalloc(sizeof(*ctx), GFP_KERNEL_ACCOUNT);
 	if (!ctx)
 		return -ENOMEM;
 	ctx->sk = sk;
@@ -264,13 +320,26 @@ static int luaulp_init(struct sock *sk)
 	ctx->orig_ops = READ_ONCE(sk->sk_socket->ops);
 	ctx->onerror = LUAULP_ONERROR_PASS;
 	ctx->ino = sock_i_ino(sk);
-	/* The user whose scripts these are: the process attaching (an nginx
-	 * worker), not the socket's creator (its root master). */
+	/* Shown as the owner until a script is loaded: then the loader's
+	 * (luaulp_sock_claim), which also owns the store. */
 	ctx->uid = current_euid();
+	spin_lock_init(&ctx->names_lock);
+	ratelimit_state_init(&ctx->log_rs, 5 * HZ, LUAULP_LOG_BURST);
+	/* For the socket dump, which must not touch the socket: a connected
+	 * or connecting socket keeps its addresses. */
+	ctx->family = sk->sk_family;
+	ctx->sport = sk->sk_num;
+	ctx->dport = sk->sk_dport;
+	if (sk->sk_family == AF_INET6) {
+		ctx->saddr = sk->sk_v6_rcv_saddr;
+		ctx->daddr = sk->sk_v6_daddr;
+	} else {
+		memcpy(&ctx->saddr, &sk->sk_rcv_saddr, 4);
+		memcpy(&ctx->daddr, &sk->sk_daddr, 4);
+	}
 	mutex_init(&ctx->lock);
 	luaulp_rx_init(ctx);
 	luaulp_tx_init(ctx);
-	luaulp_proto_for(sk, &prot, &ops);
 
 	write_lock_bh(&sk->sk_callback_lock);
 	rcu_assign_pointer(inet_csk(sk)->icsk_ulp_data, ctx);
@@ -292,6 +361,9 @@ static struct tcp_ulp_ops luaulp_ulp_ops __read_mostly = {
 
 int luaulp_ulp_register(void)
 {
+	/* Without IPv6 now, IPv6 attaches retry (and are refused until it
+	 * is there). */
+	luaulp_learn_protos();
 	return tcp_register_ulp(&luaulp_ulp_ops);
 }
 

@@ -7,6 +7,7 @@
  */
 #define _DEFAULT_SOURCE
 #include <stdatomic.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -94,4 +95,49 @@ unsigned long luaulp_plat_stack_left(void)
 unsigned int luaulp_random32(void)
 {
 	return arc4random();
+}
+
+/*
+ * The key of pointer hashes (luaulp_conf.h: table slots and tostring() of
+ * objects), random per process as the kernel's is per boot.
+ */
+static unsigned long long ptr_key[2];
+
+__attribute__((constructor)) static void ptr_key_init(void)
+{
+	arc4random_buf(ptr_key, sizeof(ptr_key));
+}
+
+#define ROTL(x, b)	(((x) << (b)) | ((x) >> (64 - (b))))
+#define SIPROUND(v0, v1, v2, v3) do {				\
+	v0 += v1; v1 = ROTL(v1, 13); v1 ^= v0; v0 = ROTL(v0, 32);	\
+	v2 += v3; v3 = ROTL(v3, 16); v3 ^= v2;				\
+	v0 += v3; v3 = ROTL(v3, 21); v3 ^= v0;				\
+	v2 += v1; v1 = ROTL(v1, 17); v1 ^= v2; v2 = ROTL(v2, 32);	\
+} while (0)
+
+/* SipHash-2-4 of one 64-bit word (the kernel's siphash_1u64). */
+unsigned long long luaulp_plat_ptrhash(const void *p)
+{
+	unsigned long long m = (unsigned long long)(uintptr_t)p;
+	unsigned long long v0 = 0x736f6d6570736575ull ^ ptr_key[0];
+	unsigned long long v1 = 0x646f72616e646f6dull ^ ptr_key[1];
+	unsigned long long v2 = 0x6c7967656e657261ull ^ ptr_key[0];
+	unsigned long long v3 = 0x7465646279746573ull ^ ptr_key[1];
+	unsigned long long b = 8ull << 56;
+
+	v3 ^= m;
+	SIPROUND(v0, v1, v2, v3);
+	SIPROUND(v0, v1, v2, v3);
+	v0 ^= m;
+	v3 ^= b;
+	SIPROUND(v0, v1, v2, v3);
+	SIPROUND(v0, v1, v2, v3);
+	v0 ^= b;
+	v2 ^= 0xff;
+	SIPROUND(v0, v1, v2, v3);
+	SIPROUND(v0, v1, v2, v3);
+	SIPROUND(v0, v1, v2, v3);
+	SIPROUND(v0, v1, v2, v3);
+	return v0 ^ v1 ^ v2 ^ v3;
 }

@@ -11,3 +11,11 @@ $(B)/tests/%: tests/kernel/%.c
 HOST_TEST_TARGETS += $(B)/tests/ulpctl $(B)/tests/luapair $(B)/tests/optctl \
 	$(B)/tests/loadctl $(B)/tests/contract
 -include $(B)/tests/*.d
+
+# sandboxctl also dumps the socket list through the shim's netlink client.
+$(B)/tests/sandboxctl: tests/kernel/sandboxctl.c $(B)/preload/genl.o $(B)/preload/registry.o
+	@mkdir -p $(@D)
+	@$(if $(Q),echo "  CC      $@";)
+	$(Q)$(CC) $(TEST_CFLAGS) -Ipreload -Ikernel/include -o $@ $^
+
+HOST_TEST_TARGETS += $(B)/tests/sandboxctl

@@ -140,6 +140,21 @@ void luaulp_rt_charge(lua_State *L, unsigned long units);
  * chains (patches/05 charges other comparisons) */
 #define LUAI_HASHLIMIT		32
 
+/*
+ * No address reaches a script (patches/07): tables place pointers (light C
+ * functions, light userdata, objects) by a keyed hash of the address
+ * (SipHash, secret random key per boot or process) instead of its low 32
+ * bits, and tostring() of a table, function, thread or userdata prints 48
+ * bits of that hash ("table: 0x2f1c...") instead of "%p".  The string hash
+ * seed is the random one alone, without the addresses Lua mixes in.
+ */
+unsigned int luaulp_ptrhash(const void *p);
+int luaulp_ptr2str(char *buf, int sz, const void *p);
+#define point2uint(p)		luaulp_ptrhash((const void *)(p))
+#undef lua_pointer2str
+#define lua_pointer2str(buff,sz,p)	luaulp_ptr2str(buff, (int)(sz), p)
+#define luai_makeseed_noaddr
+
 /* randomness: table hash seed and sort's pivot */
 unsigned int luaulp_random32(void);
 #define luai_makeseed()		luaulp_random32()

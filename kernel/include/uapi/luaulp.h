@@ -6,15 +6,22 @@
  *           on an established (accepted or connected) TCP socket, IPv4 or
  *           IPv6.  ENOENT: module not loaded (only CAP_NET_ADMIN callers
  *           autoload it); EEXIST: a ULP is already attached; ENOTCONN: the
- *           socket is listening or not connected.
+ *           socket is listening or not connected; EOPNOTSUPP: the socket's
+ *           proto or proto_ops are not its family's plain TCP ones (e.g. it
+ *           is in a BPF sockmap).
  *
- * Then, at level SOL_LUA (every other level goes to TCP unchanged):
+ * Then, at level SOL_LUA (every other level goes to TCP unchanged).  Any
+ * option that waits for the socket's Lua state (held by a load or an entry
+ * for up to the module parameter time_max_ms) fails with EINTR if a fatal
+ * signal arrives meanwhile.
  *
  * LUAULP_LOADSCRIPT (1)  set: Lua source text (not NUL-terminated; optlen is
  *     its length, 1..LUAULP_SCRIPT_MAX).  Compiled and run in the socket's
  *     own Lua state.  Binary (precompiled) chunks are refused.
- *     EPERM: caller lacks CAP_NET_ADMIN in the socket's network namespace
- *     (module parameter allow_unprivileged_load relaxes this);
+ *     EPERM: caller lacks CAP_NET_ADMIN in the initial user namespace (a
+ *     capability over the socket's network namespace is not enough; module
+ *     parameter allow_unprivileged_load lets every user load), or the
+ *     socket's scripts belong to another user (see LUAULP_ATTACHNAME);
  *     EINVAL: optlen 0 or a syntax or runtime error (message: LUAULP_ERROR);
  *     EMSGSIZE: optlen > LUAULP_SCRIPT_MAX; EFAULT: bad pointer;
  *     ENOMEM: the state's memory limit was hit (message: LUAULP_ERROR);
@@ -52,7 +59,11 @@
  * LUAULP_ATTACHNAME (9)  set: name of a script registered in this socket's
  *     network namespace (see "Registry" below): its precompiled code runs in
  *     the socket's state, as LOADSCRIPT would run its source.  Open to every
- *     user: the privileged step was the registration.
+ *     user: the privileged step was the registration.  The first load
+ *     (this or LOADSCRIPT) makes the caller's effective uid the owner of the
+ *     socket's scripts and of the store they use (luaulp.store).
+ *     EPERM: the socket's scripts belong to another euid (a first load by
+ *     someone else, e.g. before the socket was passed over SCM_RIGHTS);
  *     ENOENT: no script of that name; EINVAL: not a valid script name, or
  *     the script failed (message: LUAULP_ERROR); ENOMEM, ETIME as above.
  *
@@ -84,15 +95,22 @@
  *   LUAULP_CMD_REGISTER    do; LUAULP_A_NAME + LUAULP_A_SOURCE.  Compiles
  *       the source once and keeps the code under the name (replacing a
  *       script of that name: sockets attached later get the new code).
- *       Needs CAP_NET_ADMIN over the namespace (EPERM).  EINVAL: bad name
- *       or a syntax error (the message comes back as the extended ack on
- *       kernels that can format one, 6.2 and later); ENOSPC: registry full.
+ *       Needs CAP_NET_ADMIN in the initial user namespace, both for the
+ *       task that opened the netlink socket and for the sender (EPERM).
+ *       EINVAL: bad name or a syntax error (the message comes back as the
+ *       extended ack on kernels that can format one, 6.2 and later);
+ *       ENOSPC: registry full (max_scripts in this namespace, or
+ *       registry_max_bytes for all namespaces together).
  *       The source is one netlink attribute: at most 65531 bytes.
- *   LUAULP_CMD_UNREGISTER  do; LUAULP_A_NAME.  CAP_NET_ADMIN.  ENOENT.
+ *   LUAULP_CMD_UNREGISTER  do; LUAULP_A_NAME.  CAP_NET_ADMIN in the initial
+ *       user namespace (EPERM).  ENOENT.
  *   LUAULP_CMD_GET_SCRIPT  dump: one message per script with LUAULP_A_NAME,
  *       LUAULP_A_CODE_SIZE, LUAULP_A_SOURCE_SIZE.
  *   LUAULP_CMD_GET_SOCKET  dump: one message per scripted socket in the
- *       namespace (the caller's own sockets, or all with CAP_NET_ADMIN):
+ *       namespace, filtered by the credentials of whoever opened the
+ *       netlink socket: all with CAP_NET_ADMIN over the namespace, else
+ *       those whose scripts belong to the opener's euid.  LUAULP_A_UID as
+ *       seen from the opener's user namespace (65534 if unmapped):
  *       LUAULP_A_FAMILY, LUAULP_A_LOCAL_ADDR/PORT, LUAULP_A_REMOTE_ADDR/PORT,
  *       LUAULP_A_INODE, LUAULP_A_UID, LUAULP_A_SCRIPT (registered name, or
  *       "(source)"), LUAULP_A_ENTRY, LUAULP_A_SEND_ENTRY, LUAULP_A_STATS.
@@ -168,7 +186,7 @@ enum {
 	LUAULP_A_REMOTE_ADDR,	/* binary: 4 or 16 bytes, network order */
 	LUAULP_A_REMOTE_PORT,	/* u16, host order */
 	LUAULP_A_INODE,		/* u64: the socket's inode, as in ss -e */
-	LUAULP_A_UID,		/* u32: the socket's owner */
+	LUAULP_A_UID,		/* u32: owner of the socket's scripts */
 	LUAULP_A_SCRIPT,	/* string */
 	LUAULP_A_ENTRY,		/* string */
 	LUAULP_A_SEND_ENTRY,	/* string */
