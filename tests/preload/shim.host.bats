@@ -182,16 +182,41 @@ rules = (
 	assert_output --partial "accept4: Software caused connection abort"
 }
 
-@test "fail-closed connect: the caller gets ECONNREFUSED" {
+@test "fail-closed connect: ECONNREFUSED (blocking) or SO_ERROR (non-blocking), no SO_LINGER left, no new handshake" {
 	port=$(free_port)
 	accept_rule "$port" tcppair 'direction = "connect"; fail = "closed";'
-	start_server "$TCPPAIR" serve -c 1 "$port"
-	run under_shim "$TCPPAIR" send "$port" hello
+	start_server "$TCPPAIR" serve -c 10 "$port"
+	run under_shim "$TCPPAIR" send -r "$port" hello
 	assert_failure
-	assert_output --partial "connect: Connection refused"
+	assert_output --partial "tcppair: connect: Connection refused (linger=0, again: Connection refused)"
+	# Non-blocking: connect() says EINPROGRESS as the kernel did, the
+	# outcome comes through SO_ERROR; connecting again does not start over.
+	run under_shim "$TCPPAIR" send -n -r "$port" hello
+	assert_failure
+	assert_output --partial "tcppair: connect (SO_ERROR): Connection reset by peer (linger=0, again: Connection refused)"
 	run under_shim "$TCPPAIR" send -n "$port" hello
 	assert_failure
-	assert_output --partial "Connection refused"
+	assert_output --partial "connect (SO_ERROR): Connection reset by peer"
+}
+
+@test "module absent: one TCP_ULP try per process, not one per connection" {
+	port=$(free_port)
+	accept_rule "$port" tcppair 'direction = "both";'
+	start_server traced "$TCPPAIR" serve -c 3 "$port"
+	for msg in one two three; do
+		run "$TCPPAIR" send "$port" "$msg"
+		assert_success
+		assert_output "$msg"
+	done
+	wait_server
+	[ "$server_rc" = 0 ]
+	# A root caller's TCP_ULP runs request_module() each time: once only.
+	run grep -c 'TCP_ULP' "$T/trace"
+	assert_output 1
+	run grep -c 'module not loaded (not retried before 60 s have passed)' "$T/log"
+	assert_output 2
+	run grep -c ': warning: ' "$T/log"
+	assert_output 1
 }
 
 @test "a broken policy: one error line with file:line, interception off, program fine" {
@@ -283,15 +308,27 @@ rules = ( { port = $port; entry = \"guard\"; script = \"$T/guard.lua\"; } );"
 	assert_output --partial "none.conf: cannot read"
 }
 
-@test "UDP and Unix sockets are never touched" {
+@test "UDP and Unix sockets are never touched, through accept and connect" {
 	port=$(free_port)
 	policy "rules = ( { direction = \"both\"; entry = \"guard\"; script = \"$T/guard.lua\"; } );"
-	run traced python3 -c "
-import socket
+	run traced /usr/bin/python3 -c "
+import os, socket
 u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); u.connect(('127.0.0.1', $port))
-a, b = socket.socketpair()
+path = '$T/unix.sock'
+l = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM); l.bind(path); l.listen(1)
+c = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM); c.connect(path)
+a, _ = l.accept()
+c.sendall(b'ping'); assert a.recv(4) == b'ping'
+a.sendall(b'pong'); assert c.recv(4) == b'pong'
 print('ok')"
 	assert_success
+	assert_output ok
+	# The calls went through the shim ...
+	run grep -cE '^[0-9]+ +(accept4?|connect)\([0-9]+, \{sa_family=AF_(UNIX|INET)' "$T/trace"
+	assert_output 3
+	run grep -c 'rule(s) apply to' "$T/log"
+	assert_output 1
+	# ... and none got the ULP.
 	run grep -c TCP_ULP "$T/trace"
 	assert_output 0
 }
