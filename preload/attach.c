@@ -175,7 +175,9 @@ static void register_scripts(struct luaulp_policy *p)
 		if (r->src_len > 0xffff - NLA_HDRLEN) {
 			log_notice("%s:%d: rule \"%s\": script %s is too large to "
 				   "register (%zu bytes, at most %d): its source goes "
-				   "to each socket", p->file, r->script_line, r->name,
+				   "to each socket",
+				   r->script_file ? r->script_file : p->file,
+				   r->script_line, r->name,
 				   r->script_path, r->src_len, 0xffff - NLA_HDRLEN);
 			continue;
 		}
@@ -190,7 +192,7 @@ static void register_scripts(struct luaulp_policy *p)
 		if (!err) {
 			memcpy(r->reg_name, name, sizeof(name));
 			log_info("%s:%d: rule \"%s\": script %s registered as \"%s\"",
-				 p->file, r->script_line, r->name, r->script_path, name);
+				 r->script_file ? r->script_file : p->file, r->script_line, r->name, r->script_path, name);
 			continue;
 		}
 		log_warn("%s:%d: rule \"%s\": registering script %s as \"%s\" "
@@ -213,16 +215,16 @@ void luaulp_attach_prepare(struct luaulp_policy *p)
 		if (r->send_entry && !OPT_SENDENTRY)
 			log_warn("%s:%d: rule \"%s\": send_entry \"%s\" ignored: "
 				 "this build's kernel interface has no send entry",
-				 p->file, r->line, r->name, r->send_entry);
+				 r->file ? r->file : p->file, r->line, r->name, r->send_entry);
 		if (r->on_error != LUAULP_ONERR_PASS && !OPT_ONERROR)
 			log_warn("%s:%d: rule \"%s\": on_error \"%s\" ignored: "
 				 "this build's kernel interface has no on-error policy",
-				 p->file, r->line, r->name,
+				 r->file ? r->file : p->file, r->line, r->name,
 				 luaulp_on_error_name(r->on_error));
 		if (r->script_name && !OPT_ATTACHNAME)
 			log_warn("%s:%d: rule \"%s\": script_name \"%s\": this build's "
 				 "kernel interface cannot attach by name; the rule will "
-				 "fail %s", p->file, r->line, r->name, r->script_name,
+				 "fail %s", r->file ? r->file : p->file, r->line, r->name, r->script_name,
 				 luaulp_fail_name(r->fail));
 	}
 	register_scripts(p);

@@ -49,7 +49,8 @@ struct luaulp_net {
 
 struct luaulp_rule {
 	char *name;		/* "name" key, or "rule#N" */
-	int line;		/* where the rule starts in the file */
+	char *file;		/* the file the rule is in (an @include'd one) */
+	int line;		/* where the rule starts in that file */
 	unsigned int dirs;	/* LUAULP_DIR_* */
 
 	struct luaulp_ports *ports;	/* none: any port */
@@ -62,6 +63,7 @@ struct luaulp_rule {
 	/* Exactly one of script_path / script_name is set. */
 	char *script_path;	/* resolved file of Lua source */
 	char *script_name;	/* a script registered in the kernel by name */
+	char *script_file;	/* file:line of the script setting */
 	int script_line;
 	char *src;		/* bytes of script_path, once loaded */
 	size_t src_len;
