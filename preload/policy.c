@@ -1041,6 +1041,9 @@ void luaulp_policy_free(struct luaulp_policy *p)
 	for (size_t i = 0; i < p->nrules; i++)
 		rule_free(&p->rules[i]);
 	free(p->rules);
+	for (size_t i = 0; i < p->nother; i++)
+		free(p->other_names[i]);
+	free(p->other_names);
 	free(p->file);
 	free(p->log);
 	memset(p, 0, sizeof(*p));
@@ -1102,10 +1105,23 @@ size_t luaulp_policy_filter_exe(struct luaulp_policy *p, const char *exe)
 	size_t kept = 0;
 
 	for (size_t i = 0; i < p->nrules; i++) {
-		if (luaulp_rule_match_exe(&p->rules[i], exe))
+		if (luaulp_rule_match_exe(&p->rules[i], exe)) {
 			p->rules[kept++] = p->rules[i];
-		else
-			rule_free(&p->rules[i]);
+			continue;
+		}
+		/* The name stays known: registry hygiene must not take the
+		 * scripts of rules for other programs for stale ones. */
+		if (p->rules[i].name) {
+			char **n = realloc(p->other_names,
+					   (p->nother + 1) * sizeof(*n));
+
+			if (n) {
+				p->other_names = n;
+				n[p->nother++] = p->rules[i].name;
+				p->rules[i].name = NULL;
+			}
+		}
+		rule_free(&p->rules[i]);
 	}
 	p->nrules = kept;
 	return kept;

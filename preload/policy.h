@@ -82,6 +82,9 @@ struct luaulp_policy {
 	char *file;		/* the file this came from */
 	struct luaulp_rule *rules;
 	size_t nrules;
+	/* Names of the rules luaulp_policy_filter_exe dropped. */
+	char **other_names;
+	size_t nother;
 	/* What the shim does if this file is invalid: open (default) disables
 	 * interception, closed fails every TCP accept/connect. */
 	enum luaulp_fail on_invalid;
@@ -106,7 +109,7 @@ void luaulp_policy_free(struct luaulp_policy *p);
 int luaulp_policy_load_scripts(struct luaulp_policy *p, char *err);
 
 /* Keep only the rules whose exe list matches EXE (a full path).  Returns
- * the number of rules kept. */
+ * the number of rules kept; the names of the others go to other_names. */
 size_t luaulp_policy_filter_exe(struct luaulp_policy *p, const char *exe);
 bool luaulp_rule_match_exe(const struct luaulp_rule *r, const char *exe);
 

@@ -362,3 +362,63 @@ SOCKETS=$BATS_TEST_DIRNAME/sockets.py
 	# ... the setuid one (AT_SECURE) neither opened the log nor read the policy.
 	[ ! -e "$T/w/suid.log" ]
 }
+
+@test "registry hygiene: 100 edits of a script, one start each, never fill max_scripts; other names stay" {
+	printf 'function guard(data) return nil end\n' >"$T/other.lua"
+	policy "version = 1;
+defaults = { entry = \"guard\"; };
+rules = (
+  { name = \"test\"; port = 1; script = \"$T/guard.lua\"; },
+  { name = \"other\"; exe = \"nginx\"; port = 2; script = \"$T/other.lua\"; }
+);"
+	# Names the shim must leave alone: another rule's (of a program this
+	# policy also serves), and one that merely looks similar.
+	"$CLI" register conf.other.0123456789abcdef "$T/other.lua"
+	"$CLI" register conf.testing.0123456789abcdef "$T/other.lua"
+	"$CLI" register conf.test.extra "$T/other.lua"
+	for i in $(seq 100); do
+		echo "-- edit $i" >>"$T/guard.lua"
+		env LUAULP_CONF="$T/luaulp.conf" LUAULP_LOG="$T/log" LUAULP_LOG_LEVEL=info \
+			LD_PRELOAD="$LIB" true
+	done
+	run grep -c 'registered as "conf\.test\.' "$T/log"
+	assert_output 100
+	run grep -c -e warning: -e error: "$T/log"
+	assert_output 0
+	run grep -c 'script "conf\.test\.[0-9a-f]*" unregistered: no rule of this policy has that source any more' "$T/log"
+	assert_output 99
+	run "$CLI" scripts -t
+	assert_success
+	name=$(grep -oE 'conf\.test\.[0-9a-f]{16}' "$T/log" | tail -1)
+	run grep -cE '^conf\.test\.[0-9a-f]{16}	' <<<"$output"
+	assert_output 1
+	run "$CLI" scripts -t
+	assert_line --regexp "^$name	"
+	assert_line --regexp "^conf\\.other\\.0123456789abcdef	"
+	assert_line --regexp "^conf\\.testing\\.0123456789abcdef	"
+	assert_line --regexp "^conf\\.test\\.extra	"
+}
+
+@test "a socket keeps its script when a restart with an edited script removes the old name" {
+	port=$(free_port)
+	printf 'function guard(data)\n  return "v1:" .. data\nend\n' >"$T/guard.lua"
+	rule "port = $port;"
+	# Server (root: registers v1) takes one connection and echoes.
+	start_server under_shim "$TCPPAIR" serve -c 1 "$port"
+	old=$(grep -oE 'conf\.test\.[0-9a-f]{16}' "$T/log" | head -1)
+	exec 5<>"/dev/tcp/127.0.0.1/$port"
+	printf 'a' >&5
+	IFS= read -r -n 4 got <&5
+	[ "$got" = "v1:a" ]
+	# A start with v2 removes the v1 name.
+	printf 'function guard(data)\n  return "v2:" .. data\nend\n' >"$T/guard.lua"
+	env LUAULP_CONF="$T/luaulp.conf" LUAULP_LOG="$T/log" LUAULP_LOG_LEVEL=info LD_PRELOAD="$LIB" true
+	run "$CLI" scripts -t
+	refute_line --regexp "^$old	"
+	# The live socket still runs v1.
+	printf 'b' >&5
+	IFS= read -r -n 4 got <&5
+	[ "$got" = "v1:b" ]
+	exec 5>&-
+	wait_server
+}
