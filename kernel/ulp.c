@@ -296,9 +296,17 @@ static int luaulp_init(struct sock *sk)
 	struct proto *prot;
 	int err;
 
-	/* Connected, or on its way there (a non-blocking connect()). */
+	/*
+	 * Connected, or on its way there: a non-blocking connect() (SYN-SENT),
+	 * or a TCP Fast Open child that accept() returns before the handshake
+	 * completes (SYN-RECV), its SYN's data already queued: that data is
+	 * read through recvmsg like any other, so it goes through the entry.
+	 * A socket the peer already reset (CLOSE) is refused: the shim's fail
+	 * policy decides about it.
+	 */
 	if (!((1 << sk->sk_state) &
-	      (TCPF_ESTABLISHED | TCPF_SYN_SENT | TCPF_CLOSE_WAIT)))
+	      (TCPF_ESTABLISHED | TCPF_SYN_SENT | TCPF_SYN_RECV |
+	       TCPF_CLOSE_WAIT)))
 		return -ENOTCONN;
 	if (sk->sk_family != AF_INET && sk->sk_family != AF_INET6)
 		return -EAFNOSUPPORT;

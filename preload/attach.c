@@ -26,6 +26,7 @@
 #include <linux/capability.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
@@ -141,6 +142,113 @@ static bool net_admin(void)
 	return d[CAP_TO_INDEX(CAP_NET_ADMIN)].effective & CAP_TO_MASK(CAP_NET_ADMIN);
 }
 
+/*
+ * Registry hygiene.  Every edit of a rule's script gives it a new derived
+ * name; the old ones would pile up to max_scripts.  So before registering,
+ * a privileged process removes the names derived for this policy's rules
+ * ("conf.<rule>.<hash>" for one of its rule names) that no current script
+ * of the policy has.  Untouched: names of other rules (other policies,
+ * other programs), names of rules this program's policy keeps for other
+ * executables (other_names), names a rule uses as script_name, and every
+ * name not made by the shim.  Sockets attached to a removed script keep
+ * running their own copy of its code (kernel/registry.c): removing a name
+ * only stops new attaches by it.
+ */
+struct stale {
+	const struct luaulp_policy *p;
+	char (*names)[LUAULP_NAME_MAX + 1];
+	size_t n, cap;
+};
+
+/* "conf.<R>." of rule name RULE, as luaulp_script_name_derive makes it. */
+static size_t derived_prefix(char *out, const char *rule)
+{
+	size_t n;
+
+	luaulp_script_name_derive(out, rule, "", 0);
+	n = strlen(out) - 16;		/* keep the final '.' */
+	out[n] = '\0';
+	return n;
+}
+
+static bool prefix_of(const char *name, const char *rule)
+{
+	char pre[LUAULP_NAME_MAX + 1];
+	size_t n = derived_prefix(pre, rule);
+
+	if (strncmp(name, pre, n) || strlen(name) != n + 16)
+		return false;
+	return strspn(name + n, "0123456789abcdef") == 16;
+}
+
+static bool is_stale(const struct luaulp_policy *p, const char *name)
+{
+	bool ours = false;
+
+	if (strncmp(name, "conf.", 5))
+		return false;
+	for (size_t i = 0; i < p->nother; i++)
+		if (prefix_of(name, p->other_names[i]))
+			return false;
+	for (size_t i = 0; i < p->nrules; i++) {
+		const struct luaulp_rule *r = &p->rules[i];
+		char cur[LUAULP_NAME_MAX + 1];
+
+		if (r->script_name && !strcmp(r->script_name, name))
+			return false;
+		if (!prefix_of(name, r->name))
+			continue;
+		if (!r->script_path || !r->src)
+			return false;	/* by name: not the shim's to judge */
+		luaulp_script_name_derive(cur, r->name, r->src, r->src_len);
+		if (!strcmp(cur, name))
+			return false;
+		ours = true;
+	}
+	return ours;
+}
+
+static int collect_stale(const struct luaulp_script_info *si, void *arg)
+{
+	struct stale *st = arg;
+
+	if (!is_stale(st->p, si->name))
+		return 0;
+	if (st->n == st->cap) {
+		size_t cap = st->cap ? 2 * st->cap : 16;
+		void *n = realloc(st->names, cap * sizeof(*st->names));
+
+		if (!n)
+			return 0;	/* fewer removed this time */
+		st->names = n;
+		st->cap = cap;
+	}
+	memcpy(st->names[st->n++], si->name, sizeof(st->names[0]));
+	return 0;
+}
+
+static void remove_stale(struct lgenl *g, const struct luaulp_policy *p)
+{
+	struct stale st = { .p = p };
+	int err;
+
+	err = luaulp_reg_scripts(g, collect_stale, &st);
+	if (err)
+		log_notice("listing registered scripts failed: %s; stale names "
+			   "stay", strerror(-err));
+	for (size_t i = 0; i < st.n; i++) {
+		err = luaulp_reg_unregister(g, st.names[i]);
+		if (!err)
+			log_info("%s: script \"%s\" unregistered: no rule of this "
+				 "policy has that source any more", p->file,
+				 st.names[i]);
+		else if (err != -ENOENT)	/* someone else was quicker */
+			log_notice("%s: unregistering stale script \"%s\" failed: %s",
+				   p->file, st.names[i], strerror(-err));
+	}
+	free(st.names);
+}
+
 /* Register the script files of P's rules (see the top of this file). */
 static void register_scripts(struct luaulp_policy *p)
 {
@@ -166,6 +274,7 @@ static void register_scripts(struct luaulp_policy *p)
 			   todo);
 		return;
 	}
+	remove_stale(&g, p);
 	for (i = 0; i < p->nrules; i++) {
 		struct luaulp_rule *r = &p->rules[i];
 		char name[LUAULP_NAME_MAX + 1];
@@ -175,7 +284,9 @@ static void register_scripts(struct luaulp_policy *p)
 		if (r->src_len > 0xffff - NLA_HDRLEN) {
 			log_notice("%s:%d: rule \"%s\": script %s is too large to "
 				   "register (%zu bytes, at most %d): its source goes "
-				   "to each socket", p->file, r->script_line, r->name,
+				   "to each socket",
+				   r->script_file ? r->script_file : p->file,
+				   r->script_line, r->name,
 				   r->script_path, r->src_len, 0xffff - NLA_HDRLEN);
 			continue;
 		}
@@ -190,7 +301,7 @@ static void register_scripts(struct luaulp_policy *p)
 		if (!err) {
 			memcpy(r->reg_name, name, sizeof(name));
 			log_info("%s:%d: rule \"%s\": script %s registered as \"%s\"",
-				 p->file, r->script_line, r->name, r->script_path, name);
+				 r->script_file ? r->script_file : p->file, r->script_line, r->name, r->script_path, name);
 			continue;
 		}
 		log_warn("%s:%d: rule \"%s\": registering script %s as \"%s\" "
@@ -213,16 +324,16 @@ void luaulp_attach_prepare(struct luaulp_policy *p)
 		if (r->send_entry && !OPT_SENDENTRY)
 			log_warn("%s:%d: rule \"%s\": send_entry \"%s\" ignored: "
 				 "this build's kernel interface has no send entry",
-				 p->file, r->line, r->name, r->send_entry);
+				 r->file ? r->file : p->file, r->line, r->name, r->send_entry);
 		if (r->on_error != LUAULP_ONERR_PASS && !OPT_ONERROR)
 			log_warn("%s:%d: rule \"%s\": on_error \"%s\" ignored: "
 				 "this build's kernel interface has no on-error policy",
-				 p->file, r->line, r->name,
+				 r->file ? r->file : p->file, r->line, r->name,
 				 luaulp_on_error_name(r->on_error));
 		if (r->script_name && !OPT_ATTACHNAME)
 			log_warn("%s:%d: rule \"%s\": script_name \"%s\": this build's "
 				 "kernel interface cannot attach by name; the rule will "
-				 "fail %s", p->file, r->line, r->name, r->script_name,
+				 "fail %s", r->file ? r->file : p->file, r->line, r->name, r->script_name,
 				 luaulp_fail_name(r->fail));
 	}
 	register_scripts(p);

@@ -11,6 +11,7 @@
 #   build/tests/preload/policy_test   unit test of the parser, ASan + UBSan
 #   build/tests/preload/genl_test     unit test of genl.c + registry.c, ditto
 #   build/tests/preload/tcppair       test server/client for the bats tests
+#   build/tests/preload/confhost      a host with its own config_* functions
 
 V ?= 0
 ifeq ($(V),1)
@@ -32,13 +33,18 @@ LUAULP_SAN_CFLAGS ?= -std=c11 -O1 -g -Wall -Wextra -Werror \
 
 PRELOAD_CFLAGS := $(LUAULP_USER_CFLAGS) -fPIC -fvisibility=hidden \
 	-Ikernel/include -Ipreload -MMD -MP
-PRELOAD_SRCS := preload/shim.c preload/attach.c preload/log.c preload/policy.c \
+PRELOAD_SRCS := preload/shim.c preload/attach.c preload/log.c \
 	preload/genl.c preload/registry.c
-PRELOAD_OBJS := $(PRELOAD_SRCS:%.c=$(B)/%.o)
+# The shim binds libconfig privately (preload/lcfg.h): its own copy of the
+# parser, and no -lconfig.  The soname is the one the headers belong to.
+LCFG_SONAME := $(or $(shell objdump -p "$$($(CC) -print-file-name=libconfig.so)" \
+	2>/dev/null | awk '/SONAME/ { print $$2 }'),libconfig.so.9)
+PRELOAD_OBJS := $(PRELOAD_SRCS:%.c=$(B)/%.o) $(B)/preload/policy-shim.o \
+	$(B)/preload/lcfg.o
 PRELOAD_LIB := $(B)/preload/libluaulp.so
 
 PRELOAD_TESTS := $(B)/tests/preload/policy_test $(B)/tests/preload/genl_test \
-	$(B)/tests/preload/tcppair
+	$(B)/tests/preload/tcppair $(B)/tests/preload/confhost
 
 USER_TARGETS += $(PRELOAD_LIB)
 HOST_TEST_TARGETS += $(PRELOAD_TESTS)
@@ -51,11 +57,21 @@ $(B)/preload/%.o: preload/%.c
 	@$(if $(Q),echo "  CC      $@")
 	$(Q)$(CC) $(PRELOAD_CFLAGS) -c -o $@ $<
 
+$(B)/preload/policy-shim.o: preload/policy.c
+	@mkdir -p $(@D)
+	@$(if $(Q),echo "  CC      $@")
+	$(Q)$(CC) $(PRELOAD_CFLAGS) -DLUAULP_LCFG_PRIVATE -c -o $@ $<
+
+$(B)/preload/lcfg.o: preload/lcfg.c
+	@mkdir -p $(@D)
+	@$(if $(Q),echo "  CC      $@")
+	$(Q)$(CC) $(PRELOAD_CFLAGS) -DLUAULP_LCFG_SONAME='"$(LCFG_SONAME)"' -c -o $@ $<
+
 $(PRELOAD_LIB): $(PRELOAD_OBJS) preload/exports.map
 	@$(if $(Q),echo "  LD      $@")
 	$(Q)$(CC) -shared -fPIC -Wl,-z,relro,-z,now -Wl,--no-undefined \
 		-Wl,--version-script=preload/exports.map -o $@ $(PRELOAD_OBJS) \
-		-lconfig -ldl
+		-ldl
 
 # The parser on its own, under ASan + UBSan.
 $(B)/tests/preload/policy_test: tests/preload/policy_test.c preload/policy.c \
@@ -78,6 +94,12 @@ $(B)/tests/preload/tcppair: tests/preload/tcppair.c kernel/include/uapi/luaulp.h
 	@mkdir -p $(@D)
 	@$(if $(Q),echo "  CC      $@")
 	$(Q)$(CC) $(LUAULP_USER_CFLAGS) -Ikernel/include -o $@ $<
+
+# A host with config_* functions of its own (exported), for the shim's test.
+$(B)/tests/preload/confhost: tests/preload/confhost.c
+	@mkdir -p $(@D)
+	@$(if $(Q),echo "  CC      $@")
+	$(Q)$(CC) $(LUAULP_USER_CFLAGS) -rdynamic -o $@ $<
 
 # The shim; the policy, module, header and scripts: config/build.mk.
 install-preload: $(PRELOAD_LIB)

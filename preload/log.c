@@ -6,6 +6,9 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
+#include <stdbool.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
@@ -23,7 +26,66 @@ static struct {
 	int fd;
 	dev_t dev;	/* identity of fd, checked before each write */
 	ino_t ino;
+	int busy;	/* one thread at a time checks for rotation */
+	char path[PATH_MAX];	/* the log file, reopened after rotation */
 } lg = { .dest = DEST_SYSLOG, .level = LOG_WARNING, .fd = -1 };
+
+/* A fork while another thread held busy must not leave the child without
+ * rotation checks for ever. */
+static void child_after_fork(void)
+{
+	__atomic_store_n(&lg.busy, 0, __ATOMIC_RELAXED);
+}
+
+/* Open PATH for appending, at a high descriptor; its identity in *ST. */
+static int open_file(const char *path, struct stat *st)
+{
+	int fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOCTTY,
+		      0640);
+
+	if (fd < 0 || fstat(fd, st)) {
+		int e = errno;
+
+		if (fd >= 0)
+			close(fd);
+		errno = e;
+		return -1;
+	}
+	/* Keep out of the way of programs that expect low descriptors. */
+	if (fd < 100) {
+		int high = fcntl(fd, F_DUPFD_CLOEXEC, 100);
+
+		if (high >= 0) {
+			close(fd);
+			fd = high;
+		}
+	}
+	return fd;
+}
+
+/*
+ * logrotate (create), a rename or an rm: the path no longer names our file.
+ * Open it anew and put it in place of the old one with dup3, so that the
+ * descriptor number never changes under a concurrent writer.  If it cannot
+ * be opened (a worker that dropped privileges), go on with the old file.
+ * Called with busy held.
+ */
+static void reopen_if_rotated(void)
+{
+	struct stat st;
+	int fd;
+
+	if (!stat(lg.path, &st) && st.st_dev == lg.dev && st.st_ino == lg.ino)
+		return;
+	fd = open_file(lg.path, &st);
+	if (fd < 0)
+		return;
+	if (dup3(fd, lg.fd, O_CLOEXEC) >= 0) {
+		__atomic_store_n(&lg.dev, st.st_dev, __ATOMIC_RELAXED);
+		__atomic_store_n(&lg.ino, st.st_ino, __ATOMIC_RELAXED);
+	}
+	close(fd);
+}
 
 static const char *level_name(int level)
 {
@@ -41,8 +103,18 @@ static const char *level_name(int level)
 	}
 }
 
+/* Whatever a value carried (a newline in a policy string), one message is
+ * one line: control characters become '?'. */
+static void one_line(char *s, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if ((unsigned char)s[i] < 0x20 || s[i] == 0x7f)
+			s[i] = '?';
+}
+
 int luaulp_log_open(const char *dest, int level)
 {
+	static bool registered;
 	struct stat st;
 	int fd;
 
@@ -61,25 +133,21 @@ int luaulp_log_open(const char *dest, int level)
 		lg.dest = DEST_NONE;
 		return 0;
 	}
-	fd = open(dest, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOCTTY, 0640);
-	if (fd < 0 || fstat(fd, &st)) {
-		int e = errno;
-
-		if (fd >= 0)
-			close(fd);
+	if (strlen(dest) >= sizeof(lg.path)) {
 		lg.dest = DEST_SYSLOG;
-		errno = e;
+		errno = ENAMETOOLONG;
 		return -1;
 	}
-	/* Keep out of the way of programs that expect low descriptors. */
-	if (fd < 100) {
-		int high = fcntl(fd, F_DUPFD_CLOEXEC, 100);
-
-		if (high >= 0) {
-			close(fd);
-			fd = high;
-		}
+	fd = open_file(dest, &st);
+	if (fd < 0) {
+		lg.dest = DEST_SYSLOG;
+		return -1;
 	}
+	if (!registered) {
+		registered = true;
+		pthread_atfork(NULL, NULL, child_after_fork);
+	}
+	strcpy(lg.path, dest);
 	lg.fd = fd;
 	lg.dev = st.st_dev;
 	lg.ino = st.st_ino;
@@ -121,6 +189,7 @@ void luaulp_log(int level, const char *fmt, ...)
 		va_start(ap, fmt);
 		vsnprintf(line, sizeof(line), fmt, ap);
 		va_end(ap);
+		one_line(line, strlen(line));
 		/* No openlog(): the host's ident and options stay its own. */
 		syslog(LOG_DAEMON | level, "luaulp: %s: %s", level_name(level), line);
 		goto out;
@@ -141,9 +210,20 @@ void luaulp_log(int level, const char *fmt, ...)
 	n += m;
 	if ((size_t)n > sizeof(line) - 2)
 		n = (int)sizeof(line) - 2;
+	one_line(line, (size_t)n);
 	line[n++] = '\n';
 	if (lg.dest == DEST_STDERR) {
 		if (write(STDERR_FILENO, line, (size_t)n) < 0)
+			goto out;
+		goto out;
+	}
+	if (__atomic_exchange_n(&lg.busy, 1, __ATOMIC_ACQUIRE)) {
+		/* Another thread is checking: write unless the descriptor is
+		 * not ours (or is being replaced just now: skip the line). */
+		if (!fstat(lg.fd, &st) &&
+		    st.st_dev == __atomic_load_n(&lg.dev, __ATOMIC_RELAXED) &&
+		    st.st_ino == __atomic_load_n(&lg.ino, __ATOMIC_RELAXED) &&
+		    write(lg.fd, line, (size_t)n) < 0)
 			goto out;
 		goto out;
 	}
@@ -151,10 +231,15 @@ void luaulp_log(int level, const char *fmt, ...)
 	if (fstat(lg.fd, &st) || st.st_dev != lg.dev || st.st_ino != lg.ino) {
 		lg.fd = -1;
 		lg.dest = DEST_NONE;
+		__atomic_store_n(&lg.busy, 0, __ATOMIC_RELEASE);
 		goto out;
 	}
-	if (write(lg.fd, line, (size_t)n) < 0)
+	reopen_if_rotated();
+	if (write(lg.fd, line, (size_t)n) < 0) {
+		__atomic_store_n(&lg.busy, 0, __ATOMIC_RELEASE);
 		goto out;
+	}
+	__atomic_store_n(&lg.busy, 0, __ATOMIC_RELEASE);
 out:
 	errno = saved;
 }

@@ -23,28 +23,55 @@
 #include <uapi/luaulp.h>
 
 #include "policy.h"
+#include "lcfg.h"
 
 struct parser {
 	const char *file;	/* for messages */
-	char *basedir;		/* where relative script paths start */
+	char *basedir;		/* the main file's folder (NULL: the cwd) */
+	char *script_dir;	/* defaults.script_dir, resolved; or NULL */
+	char pathbuf[PATH_MAX];
 	char *err;
 	struct luaulp_rule defaults;
 	bool has_defaults;
 };
 
+static int vfail(struct parser *ps, const char *file, int line,
+		 const char *fmt, va_list ap)
+{
+	int n;
+
+	n = snprintf(ps->err, LUAULP_POLICY_ERRMAX, "%s:%d: ", file, line);
+	if (n < 0 || n >= LUAULP_POLICY_ERRMAX)
+		return -1;
+	vsnprintf(ps->err + n, LUAULP_POLICY_ERRMAX - n, fmt, ap);
+	return -1;
+}
+
 static int fail(struct parser *ps, int line, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 
+/* An error at LINE of the main file. */
 static int fail(struct parser *ps, int line, const char *fmt, ...)
 {
 	va_list ap;
-	int n;
 
-	n = snprintf(ps->err, LUAULP_POLICY_ERRMAX, "%s:%d: ", ps->file, line);
-	if (n < 0 || n >= LUAULP_POLICY_ERRMAX)
-		return -1;
 	va_start(ap, fmt);
-	vsnprintf(ps->err + n, LUAULP_POLICY_ERRMAX - n, fmt, ap);
+	vfail(ps, ps->file, line, fmt, ap);
+	va_end(ap);
+	return -1;
+}
+
+static int vfail_fmt(struct parser *ps, const char *file, int line,
+		     const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+
+/* An error at FILE:LINE. */
+static int vfail_fmt(struct parser *ps, const char *file, int line,
+		     const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vfail(ps, file, line, fmt, ap);
 	va_end(ap);
 	return -1;
 }
@@ -54,9 +81,42 @@ static int line_of(const config_setting_t *s)
 	return config_setting_source_line(s);
 }
 
+/* F as libconfig names an @include'd file (as written, relative to the
+ * include folder), as a path; the main file for NULL.  In PS's buffer. */
+static const char *file_path(struct parser *ps, const char *f)
+{
+	if (!f)
+		return ps->file;
+	if (f[0] == '/' || !ps->basedir)
+		return f;
+	snprintf(ps->pathbuf, sizeof(ps->pathbuf), "%s/%s", ps->basedir, f);
+	return ps->pathbuf;
+}
+
+/* The file S was read from: an @include'd one, or the main file. */
+static const char *file_of(struct parser *ps, const config_setting_t *s)
+{
+	return file_path(ps, s ? config_setting_source_file(s) : NULL);
+}
+
+static int fail_at(struct parser *ps, const config_setting_t *s,
+		   const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
+/* An error at setting S, in its own file and line. */
+static int fail_at(struct parser *ps, const config_setting_t *s,
+		   const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vfail(ps, file_of(ps, s), s ? line_of(s) : 0, fmt, ap);
+	va_end(ap);
+	return -1;
+}
+
 static int oom(struct parser *ps, const config_setting_t *s)
 {
-	return fail(ps, s ? line_of(s) : 0, "out of memory");
+	return fail_at(ps, s, "out of memory");
 }
 
 static const char *get_string(struct parser *ps, const config_setting_t *s)
@@ -64,12 +124,12 @@ static const char *get_string(struct parser *ps, const config_setting_t *s)
 	const char *v;
 
 	if (config_setting_type(s) != CONFIG_TYPE_STRING) {
-		fail(ps, line_of(s), "%s must be a string", config_setting_name(s));
+		fail_at(ps, s, "%s must be a string", config_setting_name(s));
 		return NULL;
 	}
 	v = config_setting_get_string(s);
 	if (!v || !*v) {
-		fail(ps, line_of(s), "%s must not be empty", config_setting_name(s));
+		fail_at(ps, s, "%s must not be empty", config_setting_name(s));
 		return NULL;
 	}
 	return v;
@@ -150,7 +210,7 @@ static int set_ident(struct parser *ps, const config_setting_t *s, char **dst)
 	if (!v)
 		return -1;
 	if (!lua_identifier(v))
-		return fail(ps, line_of(s),
+		return fail_at(ps, s,
 			    "%s \"%s\" is not a Lua identifier of at most %d bytes",
 			    config_setting_name(s), v, LUAULP_NAME_MAX);
 	return set_str(ps, s, dst);
@@ -169,7 +229,7 @@ static int set_enum(struct parser *ps, const config_setting_t *s, int *dst,
 			return 0;
 		}
 	}
-	return fail(ps, line_of(s), "%s \"%s\" is not one of %s%s%s%s%s",
+	return fail_at(ps, s, "%s \"%s\" is not one of %s%s%s%s%s",
 		    config_setting_name(s), v, names[0],
 		    n > 1 ? ", " : "", n > 1 ? names[1] : "",
 		    n > 2 ? ", " : "", n > 2 ? names[2] : "");
@@ -216,7 +276,7 @@ static int parse_dirs(struct parser *ps, const config_setting_t *s,
 	else if (!strcmp(v, "both"))
 		*dirs = LUAULP_DIR_ACCEPT | LUAULP_DIR_CONNECT;
 	else
-		return fail(ps, line_of(s),
+		return fail_at(ps, s,
 			    "direction \"%s\" is not one of accept, connect, both", v);
 	return 0;
 }
@@ -253,7 +313,7 @@ static int parse_port_one(struct parser *ps, const config_setting_t *s,
 		long long v = config_setting_get_int64(s);
 
 		if (v < 1 || v > 65535)
-			return fail(ps, line_of(s), "port %lld is not in 1..65535", v);
+			return fail_at(ps, s, "port %lld is not in 1..65535", v);
 		pr->lo = pr->hi = (uint16_t)v;
 		return 0;
 	}
@@ -261,12 +321,12 @@ static int parse_port_one(struct parser *ps, const config_setting_t *s,
 		const char *v = config_setting_get_string(s);
 
 		if (parse_port_text(v, pr))
-			return fail(ps, line_of(s),
+			return fail_at(ps, s,
 				    "port \"%s\" is not a port or range LO-HI in 1..65535", v);
 		return 0;
 	}
 	default:
-		return fail(ps, line_of(s),
+		return fail_at(ps, s,
 			    "port must be a number, a \"LO-HI\" string or a list of them");
 	}
 }
@@ -277,7 +337,7 @@ static int parse_ports(struct parser *ps, const config_setting_t *s,
 	int n = is_collection(s) ? config_setting_length(s) : 1;
 
 	if (n < 1)
-		return fail(ps, line_of(s), "port list is empty");
+		return fail_at(ps, s, "port list is empty");
 	r->ports = calloc((size_t)n, sizeof(*r->ports));
 	if (!r->ports)
 		return oom(ps, s);
@@ -288,7 +348,7 @@ static int parse_ports(struct parser *ps, const config_setting_t *s,
 		const config_setting_t *e = config_setting_get_elem(s, (unsigned)i);
 
 		if (is_collection(e) || config_setting_type(e) == CONFIG_TYPE_GROUP)
-			return fail(ps, line_of(e), "port lists do not nest");
+			return fail_at(ps, e, "port lists do not nest");
 		if (parse_port_one(ps, e, &r->ports[i]))
 			return -1;
 	}
@@ -301,7 +361,7 @@ static int parse_exes(struct parser *ps, const config_setting_t *s,
 	int n = is_collection(s) ? config_setting_length(s) : 1;
 
 	if (n < 1)
-		return fail(ps, line_of(s), "exe list is empty");
+		return fail_at(ps, s, "exe list is empty");
 	for (size_t i = 0; i < r->nexes; i++)
 		free(r->exes[i]);
 	free(r->exes);
@@ -315,12 +375,12 @@ static int parse_exes(struct parser *ps, const config_setting_t *s,
 		const char *v;
 
 		if (config_setting_type(e) != CONFIG_TYPE_STRING)
-			return fail(ps, line_of(e), "exe must be a string or a list of strings");
+			return fail_at(ps, e, "exe must be a string or a list of strings");
 		v = config_setting_get_string(e);
 		if (!*v)
-			return fail(ps, line_of(e), "exe must not be empty");
+			return fail_at(ps, e, "exe must not be empty");
 		if (v[0] != '/' && strchr(v, '/'))
-			return fail(ps, line_of(e),
+			return fail_at(ps, e,
 				    "exe \"%s\" must be a full path or a basename", v);
 		r->exes[i] = strdup(v);
 		if (!r->exes[i])
@@ -353,7 +413,7 @@ static int parse_net_one(struct parser *ps, const config_setting_t *s,
 	unsigned int max;
 
 	if (config_setting_type(s) != CONFIG_TYPE_STRING)
-		return fail(ps, line_of(s), "address must be a string or a list of strings");
+		return fail_at(ps, s, "address must be a string or a list of strings");
 	v = config_setting_get_string(s);
 	if (strlen(v) >= sizeof(buf))
 		goto bad;
@@ -393,7 +453,7 @@ static int parse_net_one(struct parser *ps, const config_setting_t *s,
 	net_mask(n);
 	return 0;
 bad:
-	return fail(ps, line_of(s),
+	return fail_at(ps, s,
 		    "address \"%s\" is not an IPv4/IPv6 address or ADDR/PREFIX", v);
 }
 
@@ -403,7 +463,7 @@ static int parse_nets(struct parser *ps, const config_setting_t *s,
 	int n = is_collection(s) ? config_setting_length(s) : 1;
 
 	if (n < 1)
-		return fail(ps, line_of(s), "address list is empty");
+		return fail_at(ps, s, "address list is empty");
 	r->nets = calloc((size_t)n, sizeof(*r->nets));
 	if (!r->nets)
 		return oom(ps, s);
@@ -421,6 +481,8 @@ static int parse_nets(struct parser *ps, const config_setting_t *s,
 static void rule_free(struct luaulp_rule *r)
 {
 	free(r->name);
+	free(r->file);
+	free(r->script_file);
 	free(r->ports);
 	for (size_t i = 0; i < r->nexes; i++)
 		free(r->exes[i]);
@@ -443,6 +505,54 @@ static char *path_join(const char *dir, const char *rel)
 	if (asprintf(&out, "%s/%s", dir, rel) < 0)
 		return NULL;
 	return out;
+}
+
+/*
+ * A relative path given by setting S: against the folder of the file S is
+ * in (an @include'd file's own folder), the main file's folder for the main
+ * file.  Never the working directory, unless the policy came from a string
+ * without a folder.
+ */
+static char *path_from(struct parser *ps, const config_setting_t *s,
+		       const char *rel)
+{
+	const char *f = config_setting_source_file(s), *slash;
+	char *dir, *out;
+
+	if (f)
+		f = file_path(ps, f);
+	if (rel[0] == '/' || !f || !(slash = strrchr(f, '/')))
+		return path_join(rel[0] == '/' ? NULL : ps->basedir, rel);
+	dir = strndup(f, slash == f ? 1 : (size_t)(slash - f));
+	if (!dir)
+		return NULL;
+	out = path_join(dir, rel);
+	free(dir);
+	return out;
+}
+
+/* Rule names end up in log lines and registered script names. */
+static bool rule_name_ok(const char *s)
+{
+	return script_name_ok(s);
+}
+
+/* V with control characters, quotes and backslashes escaped, for quoting a
+ * refused value in a message that must stay one line. */
+static const char *printable(const char *v, char *buf, size_t n)
+{
+	size_t o = 0;
+
+	for (; *v && o + 5 < n; v++) {
+		unsigned char c = (unsigned char)*v;
+
+		if (c < 0x20 || c == 0x7f || c == '"' || c == '\\')
+			o += (size_t)snprintf(buf + o, n - o, "\\x%02x", c);
+		else
+			buf[o++] = (char)c;
+	}
+	buf[o] = '\0';
+	return buf;
 }
 
 /* Settings shared by defaults and rules. */
@@ -482,7 +592,7 @@ static int parse_defaults(struct parser *ps, const config_setting_t *g)
 	struct luaulp_rule *d = &ps->defaults;
 
 	if (config_setting_type(g) != CONFIG_TYPE_GROUP)
-		return fail(ps, line_of(g), "defaults must be a group { ... }");
+		return fail_at(ps, g, "defaults must be a group { ... }");
 	for (int i = 0; i < config_setting_length(g); i++) {
 		const config_setting_t *s = config_setting_get_elem(g, (unsigned)i);
 		const char *key = config_setting_name(s);
@@ -498,14 +608,14 @@ static int parse_defaults(struct parser *ps, const config_setting_t *g)
 
 			if (!v)
 				return -1;
-			dir = path_join(ps->basedir, v);
+			dir = path_from(ps, s, v);
 			if (!dir)
 				return oom(ps, s);
-			free(ps->basedir);
-			ps->basedir = dir;
+			free(ps->script_dir);
+			ps->script_dir = dir;
 			continue;
 		}
-		return fail(ps, line_of(s), "unknown setting \"%s\" in defaults "
+		return fail_at(ps, s, "unknown setting \"%s\" in defaults "
 			    "(known: direction, exe, entry, send_entry, on_error, "
 			    "fail, script_dir)", key);
 	}
@@ -544,8 +654,11 @@ static int parse_rule(struct parser *ps, const config_setting_t *g,
 	const config_setting_t *script = NULL, *script_name = NULL;
 
 	r->line = line_of(g);
+	r->file = strdup(file_of(ps, g));
+	if (!r->file)
+		return oom(ps, g);
 	if (config_setting_type(g) != CONFIG_TYPE_GROUP)
-		return fail(ps, r->line, "each rule must be a group { ... }");
+		return fail_at(ps, g, "each rule must be a group { ... }");
 	if (copy_defaults(ps, r, g))
 		return -1;
 	for (int i = 0; i < config_setting_length(g); i++) {
@@ -558,6 +671,16 @@ static int parse_rule(struct parser *ps, const config_setting_t *g,
 		if (handled)
 			continue;
 		if (!strcmp(key, "name")) {
+			const char *v = get_string(ps, s);
+			char q[4 * LUAULP_NAME_MAX + 8];
+
+			if (!v)
+				return -1;
+			if (!rule_name_ok(v))
+				return fail_at(ps, s, "name \"%s\" is not 1..%d "
+					       "characters of [A-Za-z0-9_.-]",
+					       printable(v, q, sizeof(q)),
+					       LUAULP_NAME_MAX);
 			if (set_str(ps, s, &r->name))
 				return -1;
 		} else if (!strcmp(key, "port")) {
@@ -576,14 +699,14 @@ static int parse_rule(struct parser *ps, const config_setting_t *g,
 			if (!v)
 				return -1;
 			if (!script_name_ok(v))
-				return fail(ps, line_of(s), "script_name \"%s\" is not "
+				return fail_at(ps, s, "script_name \"%s\" is not "
 					    "1..%d characters of [A-Za-z0-9_.-]", v,
 					    LUAULP_NAME_MAX);
 			if (set_str(ps, s, &r->script_name))
 				return -1;
 			script_name = s;
 		} else {
-			return fail(ps, line_of(s), "unknown setting \"%s\" in a rule "
+			return fail_at(ps, s, "unknown setting \"%s\" in a rule "
 				    "(known: name, direction, port, exe, address, script, "
 				    "script_name, entry, send_entry, on_error, fail)", key);
 		}
@@ -593,21 +716,27 @@ static int parse_rule(struct parser *ps, const config_setting_t *g,
 		return oom(ps, g);
 	}
 	if (script && script_name)
-		return fail(ps, line_of(script_name),
+		return fail_at(ps, script_name,
 			    "rule \"%s\": script and script_name exclude each other", r->name);
 	if (!script && !script_name)
-		return fail(ps, r->line, "rule \"%s\": needs script (a file) or "
+		return fail_at(ps, g, "rule \"%s\": needs script (a file) or "
 			    "script_name (registered in the kernel)", r->name);
 	if (script) {
+		const char *v = config_setting_get_string(script);
+
 		r->script_line = line_of(script);
-		r->script_path = path_join(ps->basedir, config_setting_get_string(script));
+		r->script_path = ps->script_dir ? path_join(ps->script_dir, v) :
+						  path_from(ps, script, v);
 		if (!r->script_path)
+			return oom(ps, script);
+		r->script_file = strdup(file_of(ps, script));
+		if (!r->script_file)
 			return oom(ps, script);
 	} else {
 		r->script_line = line_of(script_name);
 	}
 	if (!r->entry)
-		return fail(ps, r->line, "rule \"%s\": no entry (set it in the rule "
+		return fail_at(ps, g, "rule \"%s\": no entry (set it in the rule "
 			    "or in defaults)", r->name);
 	return 0;
 }
@@ -638,14 +767,14 @@ static int parse_top(struct parser *ps, config_t *cf, struct luaulp_policy *p)
 			if (!strcmp(key, top_keys[k]))
 				break;
 		if (k == sizeof(top_keys) / sizeof(top_keys[0]))
-			return fail(ps, line_of(s), "unknown setting \"%s\" (known: "
+			return fail_at(ps, s, "unknown setting \"%s\" (known: "
 				    "version, defaults, rules, on_invalid, log, log_level)",
 				    key);
 	}
 	s = config_setting_get_member(root, "version");
 	if (s && (config_setting_type(s) != CONFIG_TYPE_INT ||
 		  config_setting_get_int(s) != 1))
-		return fail(ps, line_of(s), "version must be 1");
+		return fail_at(ps, s, "version must be 1");
 	s = config_setting_get_member(root, "log");
 	if (s && set_str(ps, s, &p->log))
 		return -1;
@@ -657,7 +786,7 @@ static int parse_top(struct parser *ps, config_t *cf, struct luaulp_policy *p)
 			return -1;
 		p->log_level = luaulp_log_level_parse(lv);
 		if (p->log_level < 0)
-			return fail(ps, line_of(s), "log_level \"%s\" is not one of "
+			return fail_at(ps, s, "log_level \"%s\" is not one of "
 				    "error, warning, notice, info, debug", lv);
 	}
 	s = config_setting_get_member(root, "defaults");
@@ -667,11 +796,11 @@ static int parse_top(struct parser *ps, config_t *cf, struct luaulp_policy *p)
 	if (!s)
 		return 0;
 	if (!is_collection(s) && config_setting_type(s) != CONFIG_TYPE_GROUP)
-		return fail(ps, line_of(s), "rules must be a list ( { ... }, ... )");
+		return fail_at(ps, s, "rules must be a list ( { ... }, ... )");
 	if (config_setting_type(s) == CONFIG_TYPE_ARRAY && config_setting_length(s))
-		return fail(ps, line_of(s), "rules must be a list ( { ... }, ... )");
+		return fail_at(ps, s, "rules must be a list ( { ... }, ... )");
 	if (config_setting_type(s) == CONFIG_TYPE_GROUP)
-		return fail(ps, line_of(s), "rules must be a list ( { ... }, ... ), "
+		return fail_at(ps, s, "rules must be a list ( { ... }, ... ), "
 			    "not a group");
 	v = config_setting_length(s);
 	if (v == 0)
@@ -689,11 +818,140 @@ static int parse_top(struct parser *ps, config_t *cf, struct luaulp_policy *p)
 	return 0;
 }
 
+#define POLICY_FILE_MAX	(1024 * 1024)
+#define INCLUDE_DEPTH	10	/* libconfig's own limit */
+
+/*
+ * Read PATH whole without ever blocking: O_NONBLOCK on open (a FIFO opens
+ * at once instead of waiting for a writer), then only regular files are
+ * read.  Returns the NUL-terminated text, or NULL with WHY set.
+ */
+static char *read_regular(const char *path, size_t max, size_t *lenp,
+			  char *why, size_t whylen)
+{
+	struct stat st;
+	char *buf = NULL;
+	size_t got = 0;
+	int fd, flags;
+
+	fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
+	if (fd < 0) {
+		snprintf(why, whylen, "%s", strerror(errno));
+		return NULL;
+	}
+	if (fstat(fd, &st) || !S_ISREG(st.st_mode)) {
+		snprintf(why, whylen, "not a regular file");
+		goto out;
+	}
+	if (st.st_size > (off_t)max) {
+		snprintf(why, whylen, "larger than %zu bytes", max);
+		goto out;
+	}
+	flags = fcntl(fd, F_GETFL);
+	if (flags >= 0)
+		fcntl(fd, F_SETFL, flags & ~O_NONBLOCK);
+	buf = malloc((size_t)st.st_size + 1);
+	if (!buf) {
+		snprintf(why, whylen, "out of memory");
+		goto out;
+	}
+	while (got < (size_t)st.st_size) {
+		ssize_t n = read(fd, buf + got, (size_t)st.st_size - got);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			snprintf(why, whylen, "%s", n ? strerror(errno) : "file shrank");
+			free(buf);
+			buf = NULL;
+			goto out;
+		}
+		got += (size_t)n;
+	}
+	buf[got] = '\0';
+	*lenp = got;
+out:
+	close(fd);
+	return buf;
+}
+
+/*
+ * libconfig opens @include'd files itself, with fopen(), while it parses: a
+ * FIFO there would block the program before main().  So every @include
+ * line (as libconfig's scanner sees them: first thing on a line) is checked
+ * first, nested ones too.  Relative names resolve against the main file's
+ * folder, libconfig's one include directory; so that this is always the
+ * including file's own folder, a file in another folder may only include
+ * by full path.
+ */
+static int check_includes(struct parser *ps, const char *text,
+			  const char *file, int depth)
+{
+	const char *line = text, *incdir = ps->basedir;
+	bool same_dir;
+	int lineno = 1;
+
+	{
+		const char *slash = strrchr(file, '/');
+		size_t dl = incdir ? strlen(incdir) : 0;
+
+		same_dir = depth == 0 || (!incdir && !slash) ||
+			   (incdir && slash && (size_t)(slash - file) == dl &&
+			    !strncmp(file, incdir, dl));
+	}
+	for (; line && *line; lineno++) {
+		const char *p = line + strspn(line, " \t"), *nl = strchr(line, '\n');
+		char name[PATH_MAX], why[128], *path, *sub;
+		size_t n = 0, len;
+		int ret;
+
+		line = nl ? nl + 1 : NULL;
+		if (strncmp(p, "@include", 8) || (p[8] != ' ' && p[8] != '\t'))
+			continue;
+		p += 8 + strspn(p + 8, " \t");
+		if (*p++ != '"')
+			continue;	/* libconfig reports the syntax */
+		for (; *p && *p != '"' && *p != '\n' && n < sizeof(name) - 1; p++) {
+			if (*p == '\\' && p[1] && p[1] != '\n')
+				p++;
+			name[n++] = *p;
+		}
+		name[n] = '\0';
+		if (*p != '"' || !n)
+			continue;
+		if (name[0] != '/' && !same_dir)
+			return vfail_fmt(ps, file, lineno, "@include \"%s\": a file "
+					 "outside %s may include only by full path",
+					 name, incdir ? incdir : "the working directory");
+		if (depth + 1 >= INCLUDE_DEPTH)
+			return vfail_fmt(ps, file, lineno, "@include \"%s\": "
+					 "nested too deeply", name);
+		path = path_join(name[0] == '/' ? NULL : incdir, name);
+		if (!path)
+			return fail(ps, 0, "out of memory");
+		sub = read_regular(path, POLICY_FILE_MAX, &len, why, sizeof(why));
+		if (!sub) {
+			ret = vfail_fmt(ps, file, lineno, "@include \"%s\": %s: %s",
+					name, path, why);
+			free(path);
+			return ret;
+		}
+		ret = check_includes(ps, sub, path, depth + 1);
+		free(sub);
+		free(path);
+		if (ret)
+			return ret;
+	}
+	return 0;
+}
+
 static int load(struct luaulp_policy *p, const char *text, const char *file,
 		const char *basedir, char *err)
 {
 	struct parser ps = { .file = file, .err = err };
+	char *owned = NULL, why[128];
 	config_t cf;
+	size_t len;
 	int ret = -1;
 
 	memset(p, 0, sizeof(*p));
@@ -705,22 +963,46 @@ static int load(struct luaulp_policy *p, const char *text, const char *file,
 		snprintf(err, LUAULP_POLICY_ERRMAX, "%s: out of memory", file);
 		goto out_free;
 	}
+	if (!text) {
+		owned = read_regular(file, POLICY_FILE_MAX, &len, why, sizeof(why));
+		if (!owned) {
+			snprintf(err, LUAULP_POLICY_ERRMAX, "%s: cannot read: %s",
+				 file, why);
+			goto out_free;
+		}
+		text = owned;
+	}
+	if (check_includes(&ps, text, file, 0))
+		goto out_free;
+	if (luaulp_lcfg_bind(why, sizeof(why))) {
+		snprintf(err, LUAULP_POLICY_ERRMAX, "%s: %s", file, why);
+		goto out_free;
+	}
 	config_init(&cf);
 	config_set_auto_convert(&cf, 0);
-	if (!(text ? config_read_string(&cf, text) : config_read_file(&cf, file))) {
+	if (ps.basedir)
+		config_set_include_dir(&cf, ps.basedir);
+	if (!config_read_string(&cf, text)) {
+		const char *ef = config_error_file(&cf);
+
+		/* The main file read as a string has no name for libconfig. */
+		ef = ef ? file_path(&ps, ef) : file;
 		if (config_error_type(&cf) == CONFIG_ERR_FILE_IO)
-			snprintf(err, LUAULP_POLICY_ERRMAX, "%s: cannot read: %s",
-				 file, strerror(errno ? errno : EIO));
+			vfail_fmt(&ps, ef, config_error_line(&cf), "cannot read: %s",
+				  strerror(errno ? errno : EIO));
 		else
-			fail(&ps, config_error_line(&cf), "%s", config_error_text(&cf));
+			vfail_fmt(&ps, ef, config_error_line(&cf), "%s",
+				  config_error_text(&cf));
 		goto out_config;
 	}
 	ret = parse_top(&ps, &cf, p);
 out_config:
 	config_destroy(&cf);
 out_free:
+	free(owned);
 	rule_free(&ps.defaults);
 	free(ps.basedir);
+	free(ps.script_dir);
 	if (ret) {
 		enum luaulp_fail keep = p->on_invalid;
 
@@ -759,6 +1041,9 @@ void luaulp_policy_free(struct luaulp_policy *p)
 	for (size_t i = 0; i < p->nrules; i++)
 		rule_free(&p->rules[i]);
 	free(p->rules);
+	for (size_t i = 0; i < p->nother; i++)
+		free(p->other_names[i]);
+	free(p->other_names);
 	free(p->file);
 	free(p->log);
 	memset(p, 0, sizeof(*p));
@@ -768,50 +1053,17 @@ void luaulp_policy_free(struct luaulp_policy *p)
 static int read_script(const char *path, char **out, size_t *len, char *why,
 		       size_t whylen)
 {
-	struct stat st;
-	char *buf;
-	size_t got = 0;
-	int fd;
-
-	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
-	if (fd < 0) {
-		snprintf(why, whylen, "%s", strerror(errno));
+	*out = read_regular(path, LUAULP_SCRIPT_MAX, len, why, whylen);
+	if (!*out)
+		return -1;
+	if (!*len) {
+		snprintf(why, whylen, "size 0 is not in 1..%d bytes",
+			 LUAULP_SCRIPT_MAX);
+		free(*out);
+		*out = NULL;
 		return -1;
 	}
-	if (fstat(fd, &st) || !S_ISREG(st.st_mode)) {
-		snprintf(why, whylen, "not a regular file");
-		goto out_close;
-	}
-	if (st.st_size == 0 || st.st_size > LUAULP_SCRIPT_MAX) {
-		snprintf(why, whylen, "size %lld is not in 1..%d bytes",
-			 (long long)st.st_size, LUAULP_SCRIPT_MAX);
-		goto out_close;
-	}
-	buf = malloc((size_t)st.st_size + 1);
-	if (!buf) {
-		snprintf(why, whylen, "out of memory");
-		goto out_close;
-	}
-	while (got < (size_t)st.st_size) {
-		ssize_t n = read(fd, buf + got, (size_t)st.st_size - got);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0) {
-			snprintf(why, whylen, "%s", n ? strerror(errno) : "file shrank");
-			free(buf);
-			goto out_close;
-		}
-		got += (size_t)n;
-	}
-	buf[got] = '\0';
-	close(fd);
-	*out = buf;
-	*len = got;
 	return 0;
-out_close:
-	close(fd);
-	return -1;
 }
 
 int luaulp_policy_load_scripts(struct luaulp_policy *p, char *err)
@@ -824,7 +1076,8 @@ int luaulp_policy_load_scripts(struct luaulp_policy *p, char *err)
 			continue;
 		if (read_script(r->script_path, &r->src, &r->src_len, why, sizeof(why))) {
 			snprintf(err, LUAULP_POLICY_ERRMAX, "%s:%d: rule \"%s\": script %s: %s",
-				 p->file, r->script_line, r->name, r->script_path, why);
+				 r->script_file ? r->script_file : p->file,
+				 r->script_line, r->name, r->script_path, why);
 			return -1;
 		}
 	}
@@ -852,10 +1105,23 @@ size_t luaulp_policy_filter_exe(struct luaulp_policy *p, const char *exe)
 	size_t kept = 0;
 
 	for (size_t i = 0; i < p->nrules; i++) {
-		if (luaulp_rule_match_exe(&p->rules[i], exe))
+		if (luaulp_rule_match_exe(&p->rules[i], exe)) {
 			p->rules[kept++] = p->rules[i];
-		else
-			rule_free(&p->rules[i]);
+			continue;
+		}
+		/* The name stays known: registry hygiene must not take the
+		 * scripts of rules for other programs for stale ones. */
+		if (p->rules[i].name) {
+			char **n = realloc(p->other_names,
+					   (p->nother + 1) * sizeof(*n));
+
+			if (n) {
+				p->other_names = n;
+				n[p->nother++] = p->rules[i].name;
+				p->rules[i].name = NULL;
+			}
+		}
+		rule_free(&p->rules[i]);
 	}
 	p->nrules = kept;
 	return kept;

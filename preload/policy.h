@@ -49,7 +49,8 @@ struct luaulp_net {
 
 struct luaulp_rule {
 	char *name;		/* "name" key, or "rule#N" */
-	int line;		/* where the rule starts in the file */
+	char *file;		/* the file the rule is in (an @include'd one) */
+	int line;		/* where the rule starts in that file */
 	unsigned int dirs;	/* LUAULP_DIR_* */
 
 	struct luaulp_ports *ports;	/* none: any port */
@@ -62,6 +63,7 @@ struct luaulp_rule {
 	/* Exactly one of script_path / script_name is set. */
 	char *script_path;	/* resolved file of Lua source */
 	char *script_name;	/* a script registered in the kernel by name */
+	char *script_file;	/* file:line of the script setting */
 	int script_line;
 	char *src;		/* bytes of script_path, once loaded */
 	size_t src_len;
@@ -80,6 +82,9 @@ struct luaulp_policy {
 	char *file;		/* the file this came from */
 	struct luaulp_rule *rules;
 	size_t nrules;
+	/* Names of the rules luaulp_policy_filter_exe dropped. */
+	char **other_names;
+	size_t nother;
 	/* What the shim does if this file is invalid: open (default) disables
 	 * interception, closed fails every TCP accept/connect. */
 	enum luaulp_fail on_invalid;
@@ -104,7 +109,7 @@ void luaulp_policy_free(struct luaulp_policy *p);
 int luaulp_policy_load_scripts(struct luaulp_policy *p, char *err);
 
 /* Keep only the rules whose exe list matches EXE (a full path).  Returns
- * the number of rules kept. */
+ * the number of rules kept; the names of the others go to other_names. */
 size_t luaulp_policy_filter_exe(struct luaulp_policy *p, const char *exe);
 bool luaulp_rule_match_exe(const struct luaulp_rule *r, const char *exe);
 

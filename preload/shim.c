@@ -23,7 +23,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <netinet/tcp.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <uapi/luaulp.h>
@@ -89,6 +92,80 @@ static int ready;		/* set (release) when st is complete */
 
 static unsigned long enoent_seen, failures_seen;
 
+/*
+ * "Module absent" latch.  TCP_ULP gets ENOENT when luaulp.ko is not loaded,
+ * and for a CAP_NET_ADMIN caller each try runs request_module() (a modprobe)
+ * first.  After an ENOENT the process stops trying for ABSENT_RETRY seconds
+ * (CLOCK_MONOTONIC), then lets one socket try again: at most one attempt per
+ * period per process, inherited by forked children.  0 = not latched.
+ */
+#define ABSENT_RETRY 60
+static long absent_until;
+
+static long now_sec(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long)ts.tv_sec + 1;	/* never 0 */
+}
+
+/* True while the latch says "do not try". */
+static bool module_absent(void)
+{
+	long until = __atomic_load_n(&absent_until, __ATOMIC_RELAXED);
+
+	if (!until)
+		return false;
+	if (now_sec() < until)
+		return true;
+	/* One thread wins the retry; the others keep skipping meanwhile. */
+	return !__atomic_compare_exchange_n(&absent_until, &until,
+					    now_sec() + ABSENT_RETRY, false,
+					    __ATOMIC_RELAXED, __ATOMIC_RELAXED);
+}
+
+static void module_seen(int err, const char *step)
+{
+	if (!strcmp(step, "attach") && err == ENOENT)
+		__atomic_store_n(&absent_until, now_sec() + ABSENT_RETRY,
+				 __ATOMIC_RELAXED);
+	else if (__atomic_load_n(&absent_until, __ATOMIC_RELAXED))
+		__atomic_store_n(&absent_until, 0, __ATOMIC_RELAXED);
+}
+
+/* Already carrying ULP "lua" (a repeated connect() after EINPROGRESS, a
+ * program that attached it itself): the socket is done. */
+static bool has_lua_ulp(int fd)
+{
+	char name[16] = "";
+	socklen_t len = sizeof(name);
+
+	return !getsockopt(fd, SOL_TCP, TCP_ULP, name, &len) &&
+	       !strncmp(name, "lua", sizeof(name));
+}
+
+/* ENOTCONN from TCP_ULP on an accepted socket: say why, from its state. */
+static const char *unscriptable(int fd)
+{
+	struct tcp_info ti;
+	socklen_t len = sizeof(ti);
+
+	memset(&ti, 0, sizeof(ti));
+	if (getsockopt(fd, SOL_TCP, TCP_INFO, &ti, &len))
+		return "it is not connected";
+	switch (ti.tcpi_state) {
+	case TCP_CLOSE:
+		return "the peer already reset or closed the connection "
+		       "(state CLOSE), its queued data cannot be scripted";
+	case TCP_SYN_RECV:
+		return "the connection is still in SYN-RECV (TCP Fast Open) "
+		       "and this luaulp module cannot script it yet";
+	default:
+		return "the kernel refused to script it in this state";
+	}
+}
+
 static bool is_ready(void)
 {
 	return __atomic_load_n(&ready, __ATOMIC_ACQUIRE);
@@ -133,6 +210,13 @@ static void report(int fd, const struct luaulp_rule *r, const char *dir,
 				  r->name);
 		return;
 	}
+	if (err == ENOTCONN && !strcmp(step, "attach")) {
+		/* Never silent: the attacker may have chosen this. */
+		log_warn("fd %d: %s: rule \"%s\": cannot attach: %s; failing %s",
+			 fd, dir, r->name, unscriptable(fd),
+			 luaulp_fail_name(r->fail));
+		return;
+	}
 	if (strcmp(step, "attach"))
 		luaulp_attach_error(fd, msg, sizeof(msg));
 	if (__atomic_fetch_add(&failures_seen, 1, __ATOMIC_RELAXED) < 20)
@@ -144,6 +228,31 @@ static void report(int fd, const struct luaulp_rule *r, const char *dir,
 			  r->name, step, strerror(err), msg[0] ? ": " : "", msg);
 }
 
+/*
+ * Script FD with rule R: 0 when it carries the script (or already carried
+ * ULP "lua"), else the errno for the rule's fail policy.  Logs.
+ */
+static int script_socket(int fd, const struct luaulp_rule *r, const char *dir)
+{
+	const char *step = "attach";
+	int err;
+
+	if (module_absent()) {
+		log_debug("fd %d: %s: rule \"%s\": module not loaded (not retried "
+			  "before %d s have passed)", fd, dir, r->name, ABSENT_RETRY);
+		return ENOENT;
+	}
+	err = luaulp_attach(fd, r, &step);
+	if (err == EEXIST && !strcmp(step, "attach") && has_lua_ulp(fd)) {
+		log_debug("fd %d: %s: rule \"%s\": already scripted", fd, dir,
+			  r->name);
+		return 0;
+	}
+	module_seen(err, step);
+	report(fd, r, dir, err, step);
+	return err;
+}
+
 /* Returns the fd to hand back, or -1 with errno for fail-closed. */
 static int after_accept(int fd)
 {
@@ -151,7 +260,6 @@ static int after_accept(int fd)
 	struct sockaddr_storage ss;
 	socklen_t len = sizeof(ss);
 	const struct luaulp_rule *r;
-	const char *step = "";
 	int err;
 
 	if (!is_ready() || (!(st.dirs & LUAULP_DIR_ACCEPT) && !st.fail_all))
@@ -170,8 +278,7 @@ static int after_accept(int fd)
 				(struct sockaddr *)&ss, len);
 	if (!r || !is_tcp(fd))
 		goto out;
-	err = luaulp_attach(fd, r, &step);
-	report(fd, r, "accept", err, step);
+	err = script_socket(fd, r, "accept");
 	if (err && r->fail == LUAULP_FAIL_CLOSED)
 		goto refuse;
 out:
@@ -184,12 +291,60 @@ refuse:
 	return -1;
 }
 
-/* Reset a connected socket in place: the caller still owns the fd. */
+/*
+ * Fail-closed connects.  connect(AF_UNSPEC) aborts the connection in place
+ * (an RST if it was established; a SYN-SENT handshake is dropped) and the
+ * caller keeps its fd.  No SO_LINGER is needed for that, so none is left
+ * behind on a socket the caller may connect again.
+ *
+ * After a non-blocking connect the caller gets what the kernel said,
+ * -1/EINPROGRESS, and learns the outcome as from any failed handshake:
+ * poll reports POLLERR|POLLHUP and SO_ERROR reads ECONNRESET (the kernel's
+ * error for an aborted SYN-SENT).  Aborting leaves the socket unconnected,
+ * so a repeated connect() (Ruby's connect_nonblock, Perl's IO::Socket::IP)
+ * would start a new handshake: the fd and its inode are remembered here and
+ * such a call fails with ECONNREFUSED instead, without reaching the kernel.
+ */
+#define REFUSED_SLOTS 64
+static struct {
+	int fd;			/* -1 free; racing writers are harmless: a */
+	unsigned long ino;	/* lost entry only allows a new handshake */
+} refused[REFUSED_SLOTS] = { [0 ... REFUSED_SLOTS - 1] = { .fd = -1 } };
+
+static unsigned long sock_ino(int fd)
+{
+	struct stat sb;
+
+	return fstat(fd, &sb) ? 0 : (unsigned long)sb.st_ino;
+}
+
+static void refused_add(int fd)
+{
+	unsigned int slot = (unsigned int)fd % REFUSED_SLOTS;
+
+	__atomic_store_n(&refused[slot].ino, sock_ino(fd), __ATOMIC_RELAXED);
+	__atomic_store_n(&refused[slot].fd, fd, __ATOMIC_RELEASE);
+}
+
+/* FD is a socket this process refused (and has not closed since). */
+static bool refused_before(int fd)
+{
+	unsigned int slot;
+	unsigned long ino;
+
+	if (fd < 0)
+		return false;
+	slot = (unsigned int)fd % REFUSED_SLOTS;
+	if (__atomic_load_n(&refused[slot].fd, __ATOMIC_ACQUIRE) != fd)
+		return false;
+	ino = __atomic_load_n(&refused[slot].ino, __ATOMIC_RELAXED);
+	return ino && sock_ino(fd) == ino;
+}
+
 static void reset_connection(int fd)
 {
 	struct sockaddr sa = { .sa_family = AF_UNSPEC };
 
-	set_linger0(fd);
 	call_connect(fd, &sa, sizeof(sa));
 }
 
@@ -199,7 +354,6 @@ static int after_connect(int fd, const struct sockaddr *addr, socklen_t alen,
 {
 	int saved = errno;
 	const struct luaulp_rule *r;
-	const char *step = "";
 	int err;
 
 	if (!is_ready() || !addr || (ret && saved != EINPROGRESS))
@@ -217,8 +371,7 @@ static int after_connect(int fd, const struct sockaddr *addr, socklen_t alen,
 	r = luaulp_policy_match(&st.policy, LUAULP_DIR_CONNECT, addr, alen);
 	if (!r || !is_tcp(fd))
 		goto out;
-	err = luaulp_attach(fd, r, &step);
-	report(fd, r, "connect", err, step);
+	err = script_socket(fd, r, "connect");
 	if (err && r->fail == LUAULP_FAIL_CLOSED)
 		goto refuse;
 out:
@@ -226,8 +379,25 @@ out:
 	return ret;
 refuse:
 	reset_connection(fd);
+	if (ret) {
+		/* Non-blocking: the error comes through SO_ERROR. */
+		refused_add(fd);
+		errno = EINPROGRESS;
+		return -1;
+	}
 	errno = ECONNREFUSED;
 	return -1;
+}
+
+/* A repeated connect() on a socket refused above fails like the kernel's
+ * repeated connect() after a failed handshake. */
+static bool connect_refused(int fd, const struct sockaddr *addr)
+{
+	if (!is_ready() || !addr || addr->sa_family == AF_UNSPEC ||
+	    !refused_before(fd))
+		return false;
+	errno = ECONNREFUSED;
+	return true;
 }
 
 EXPORT int accept(int fd, struct sockaddr *addr, socklen_t *len)
@@ -248,6 +418,8 @@ EXPORT int accept4(int fd, struct sockaddr *addr, socklen_t *len, int flags)
 
 EXPORT int connect(int fd, const struct sockaddr *addr, socklen_t len)
 {
+	if (connect_refused(fd, addr))
+		return -1;
 	return after_connect(fd, addr, len, call_connect(fd, addr, len));
 }
 
@@ -256,6 +428,8 @@ EXPORT int __connect(int fd, const struct sockaddr *addr, socklen_t len)
 	connect_fn f = REAL(__connect);
 	int ret;
 
+	if (connect_refused(fd, addr))
+		return -1;
 	ret = f ? f(fd, addr, len) : call_connect(fd, addr, len);
 	return after_connect(fd, addr, len, ret);
 }
@@ -288,10 +462,13 @@ static void policy_invalid(const char *err)
 __attribute__((constructor)) static void luaulp_shim_init(void)
 {
 	int saved = errno;
-	const char *conf = getenv("LUAULP_CONF");
-	const char *logdest = getenv("LUAULP_LOG");
-	const char *loglevel = getenv("LUAULP_LOG_LEVEL");
-	const char *inval = getenv("LUAULP_ON_INVALID");
+	/* secure_getenv: NULL in setuid/setgid/file-capability programs
+	 * (AT_SECURE), which /etc/ld.so.preload reaches: an attacker's
+	 * environment must not pick the files root opens or writes. */
+	const char *conf = secure_getenv("LUAULP_CONF");
+	const char *logdest = secure_getenv("LUAULP_LOG");
+	const char *loglevel = secure_getenv("LUAULP_LOG_LEVEL");
+	const char *inval = secure_getenv("LUAULP_ON_INVALID");
 	int level = loglevel ? luaulp_log_level_parse(loglevel) : -1;
 	char err[LUAULP_POLICY_ERRMAX];
 	size_t kept;

@@ -17,14 +17,27 @@ rules = (
 );"
 }
 
-@test "the library exports only the interposed calls, links libconfig dynamically, BIND_NOW" {
+@test "the library exports only the interposed calls, binds libconfig privately, BIND_NOW" {
 	run bash -c "nm -D --defined-only '$LIB' | awk '{print \$3}' | sort | tr '\n' ' '"
 	assert_output "__connect accept accept4 connect "
+	# No config_* reference a host's own libconfig (or functions of that
+	# name) could satisfy: the shim dlopens libconfig by soname, locally.
+	run bash -c "nm -D --undefined-only '$LIB' | grep -c config_"
+	assert_output 0
 	run readelf -d "$LIB"
-	assert_output --partial "libconfig.so"
+	refute_output --partial "libconfig"
 	assert_output --regexp "FLAGS.*BIND_NOW"
 	run readelf -lW "$LIB"
 	assert_output --partial "GNU_RELRO"
+}
+
+@test "a host with config_* functions of its own: the shim parses with its own libconfig" {
+	accept_rule 80 confhost
+	run under_shim "$ROOT/build/tests/preload/confhost"
+	assert_success
+	assert_output main
+	run grep -c "1 rule(s) apply to $ROOT/build/tests/preload/confhost" "$T/log"
+	assert_output 1
 }
 
 @test "accept4: TCP_ULP lua on the accepted fd, never on the listener or the client" {
@@ -182,16 +195,41 @@ rules = (
 	assert_output --partial "accept4: Software caused connection abort"
 }
 
-@test "fail-closed connect: the caller gets ECONNREFUSED" {
+@test "fail-closed connect: ECONNREFUSED (blocking) or SO_ERROR (non-blocking), no SO_LINGER left, no new handshake" {
 	port=$(free_port)
 	accept_rule "$port" tcppair 'direction = "connect"; fail = "closed";'
-	start_server "$TCPPAIR" serve -c 1 "$port"
-	run under_shim "$TCPPAIR" send "$port" hello
+	start_server "$TCPPAIR" serve -c 10 "$port"
+	run under_shim "$TCPPAIR" send -r "$port" hello
 	assert_failure
-	assert_output --partial "connect: Connection refused"
+	assert_output --partial "tcppair: connect: Connection refused (linger=0, again: Connection refused)"
+	# Non-blocking: connect() says EINPROGRESS as the kernel did, the
+	# outcome comes through SO_ERROR; connecting again does not start over.
+	run under_shim "$TCPPAIR" send -n -r "$port" hello
+	assert_failure
+	assert_output --partial "tcppair: connect (SO_ERROR): Connection reset by peer (linger=0, again: Connection refused)"
 	run under_shim "$TCPPAIR" send -n "$port" hello
 	assert_failure
-	assert_output --partial "Connection refused"
+	assert_output --partial "connect (SO_ERROR): Connection reset by peer"
+}
+
+@test "module absent: one TCP_ULP try per process, not one per connection" {
+	port=$(free_port)
+	accept_rule "$port" tcppair 'direction = "both";'
+	start_server traced "$TCPPAIR" serve -c 3 "$port"
+	for msg in one two three; do
+		run "$TCPPAIR" send "$port" "$msg"
+		assert_success
+		assert_output "$msg"
+	done
+	wait_server
+	[ "$server_rc" = 0 ]
+	# A root caller's TCP_ULP runs request_module() each time: once only.
+	run grep -c 'TCP_ULP' "$T/trace"
+	assert_output 1
+	run grep -c 'module not loaded (not retried before 60 s have passed)' "$T/log"
+	assert_output 2
+	run grep -c ': warning: ' "$T/log"
+	assert_output 1
 }
 
 @test "a broken policy: one error line with file:line, interception off, program fine" {
@@ -217,6 +255,94 @@ rules = (
 	assert_success
 	run grep -E "luaulp.conf:3: syntax error; interception disabled" "$T/log"
 	assert_success
+}
+
+@test "@include: resolved against the policy's folder whatever the cwd, errors with the included file's own name and line" {
+	mkdir -p "$T/etc/sub"
+	cp "$T/guard.lua" "$T/etc/sub/guard.lua"
+	port=$(free_port)
+	printf 'version = 1;\n@include "rules.inc"\n' >"$T/etc/luaulp.conf"
+	# Relative script paths in an included file start at its own folder.
+	printf 'rules = (\n  { name = "inc"; port = %s; script = "guard.lua"; entry = "guard"; }\n);\n' \
+		"$port" >"$T/etc/sub/rules.inc"
+	printf '@include "sub/rules.inc"\n' >"$T/etc/rules.inc"
+	cd /
+	run env LUAULP_CONF="$T/etc/luaulp.conf" LUAULP_LOG="$T/log" LUAULP_LOG_LEVEL=debug \
+		strace -f -qq -o "$T/trace" -E LD_PRELOAD="$LIB" -e trace=setsockopt \
+		"$TCPPAIR" pair "$port"
+	assert_success
+	run grep -c TCP_ULP "$T/trace"
+	assert_output 1
+	run grep -c error: "$T/log"
+	assert_output 0
+	# luaulp check, from yet another folder, reads the same policy.
+	cd "$T"
+	run "$CLI" check -t "$T/etc/luaulp.conf"
+	assert_success
+	assert_output --partial "$T/etc/sub/guard.lua"
+	# An error in the included file: its name and line.
+	printf 'rules = (\n  { name = "inc"; port = "90-80"; script = "guard.lua"; entry = "guard"; }\n);\n' \
+		>"$T/etc/sub/rules.inc"
+	cd /
+	: >"$T/log"
+	run env LUAULP_CONF="$T/etc/luaulp.conf" LUAULP_LOG="$T/log" LD_PRELOAD="$LIB" "$TCPPAIR" pair "$port"
+	assert_success
+	run cat "$T/log"
+	assert_output --partial "error: $T/etc/sub/rules.inc:2: port \"90-80\" is not a port or range"
+	# A syntax error there too.
+	printf 'rules = (\n  { port = 1 }\n  { port = 2 }\n);\n' >"$T/etc/sub/rules.inc"
+	: >"$T/log"
+	run env LUAULP_CONF="$T/etc/luaulp.conf" LUAULP_LOG="$T/log" LD_PRELOAD="$LIB" "$TCPPAIR" pair "$port"
+	run cat "$T/log"
+	assert_output --partial "error: $T/etc/sub/rules.inc:3: syntax error"
+	# A file in a subfolder including by a relative name would resolve
+	# against the main folder (libconfig has one include folder): refused.
+	printf '@include "other.inc"\n' >"$T/etc/sub/rules.inc"
+	: >"$T/log"
+	run env LUAULP_CONF="$T/etc/luaulp.conf" LUAULP_LOG="$T/log" LD_PRELOAD="$LIB" "$TCPPAIR" pair "$port"
+	run cat "$T/log"
+	assert_output --partial "error: $T/etc/sub/rules.inc:1: @include \"other.inc\": a file outside $T/etc may include only by full path"
+}
+
+@test "a FIFO as policy, @include or script is refused at once, never waited on" {
+	port=$(free_port)
+	mkfifo "$T/fifo"
+	# (timeout only guards against a hang; nothing here is timed.)
+	run timeout 60 env LUAULP_CONF="$T/fifo" LUAULP_LOG="$T/log" LD_PRELOAD="$LIB" "$TCPPAIR" pair "$port"
+	assert_success
+	run timeout 60 "$CLI" check "$T/fifo"
+	assert_failure
+	assert_output --partial "$T/fifo: cannot read: not a regular file"
+	printf '@include "fifo"\n' >"$T/luaulp.conf"
+	run timeout 60 env LUAULP_CONF="$T/luaulp.conf" LUAULP_LOG="$T/log" LD_PRELOAD="$LIB" "$TCPPAIR" pair "$port"
+	assert_success
+	accept_rule "$port"
+	sed -i "s|$T/guard.lua|$T/fifo|" "$T/luaulp.conf"
+	run timeout 60 env LUAULP_CONF="$T/luaulp.conf" LUAULP_LOG="$T/log" LD_PRELOAD="$LIB" "$TCPPAIR" pair "$port"
+	assert_success
+	run cat "$T/log"
+	assert_line --partial "error: $T/fifo: cannot read: not a regular file; interception disabled"
+	assert_line --partial "error: $T/luaulp.conf:1: @include \"fifo\": $T/fifo: not a regular file; interception disabled"
+	assert_line --partial "error: $T/luaulp.conf:4: rule \"test\": script $T/fifo: not a regular file; interception disabled"
+}
+
+@test "rule names are restricted; a value with a newline cannot split a log line" {
+	port=$(free_port)
+	policy "rules = ( { name = \"web\\nerror: forged\"; port = $port; entry = \"guard\"; script = \"$T/guard.lua\"; } );"
+	run under_shim "$TCPPAIR" pair "$port"
+	assert_success
+	run grep -c . "$T/log"
+	assert_output 1
+	run cat "$T/log"
+	assert_line --partial 'luaulp.conf:1: name "web\x0aerror: forged" is not 1..64 characters of [A-Za-z0-9_.-]; interception disabled'
+	# Any other value quoted in a message: control characters never reach the log.
+	policy "rules = ( { port = \"80\\nerror: forged\"; entry = \"guard\"; script = \"$T/guard.lua\"; } );"
+	: >"$T/log"
+	run under_shim "$TCPPAIR" pair "$port"
+	run grep -c . "$T/log"
+	assert_output 1
+	run grep -c '^error: forged' "$T/log"
+	assert_output 0
 }
 
 @test "a missing script is a policy error pointing at its line" {
@@ -254,6 +380,29 @@ rules = ( { port = 0; } );"
 	assert_line --partial "luaulp.conf:1: port 0 is not in 1..65535; interception disabled"
 }
 
+@test "a rotated log file (renamed or removed) is reopened by the path at the next line" {
+	port=$(free_port)
+	accept_rule "$port"
+	start_server under_shim "$TCPPAIR" serve -c 3 "$port"
+	run "$TCPPAIR" send "$port" one
+	assert_success
+	mv "$T/log" "$T/log.1"
+	run "$TCPPAIR" send "$port" two
+	assert_success
+	mv "$T/log" "$T/log.2"
+	run "$TCPPAIR" send "$port" three
+	assert_success
+	wait_server
+	[ "$server_rc" = 0 ]
+	# Each file has the lines of its own period, all from the one server.
+	run grep -c 'not available (module luaulp not loaded)' "$T/log.1"
+	assert_output 1
+	run grep -c 'module not loaded (not retried' "$T/log.2"
+	assert_output 1
+	run grep -c 'module not loaded (not retried' "$T/log"
+	assert_output 1
+}
+
 @test "the log level filters: warning hides debug and info" {
 	port=$(free_port)
 	accept_rule "$port"
@@ -283,15 +432,27 @@ rules = ( { port = $port; entry = \"guard\"; script = \"$T/guard.lua\"; } );"
 	assert_output --partial "none.conf: cannot read"
 }
 
-@test "UDP and Unix sockets are never touched" {
+@test "UDP and Unix sockets are never touched, through accept and connect" {
 	port=$(free_port)
 	policy "rules = ( { direction = \"both\"; entry = \"guard\"; script = \"$T/guard.lua\"; } );"
-	run traced python3 -c "
-import socket
+	run traced /usr/bin/python3 -c "
+import os, socket
 u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); u.connect(('127.0.0.1', $port))
-a, b = socket.socketpair()
+path = '$T/unix.sock'
+l = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM); l.bind(path); l.listen(1)
+c = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM); c.connect(path)
+a, _ = l.accept()
+c.sendall(b'ping'); assert a.recv(4) == b'ping'
+a.sendall(b'pong'); assert c.recv(4) == b'pong'
 print('ok')"
 	assert_success
+	assert_output ok
+	# The calls went through the shim ...
+	run grep -cE '^[0-9]+ +(accept4?|connect)\([0-9]+, \{sa_family=AF_(UNIX|INET)' "$T/trace"
+	assert_output 3
+	run grep -c 'rule(s) apply to' "$T/log"
+	assert_output 1
+	# ... and none got the ULP.
 	run grep -c TCP_ULP "$T/trace"
 	assert_output 0
 }

@@ -12,6 +12,10 @@ setup() {
 
 teardown() {
 	stop_nginx
+	# State a test changed in the guest.
+	[ -z "${PRELOAD_FILE:-}" ] || rm -f /etc/ld.so.preload
+	[ -z "${ROUTE:-}" ] || ip route del "$ROUTE" dev lo 2>/dev/null || true
+	[ -z "${TFO_OLD:-}" ] || sysctl -qw net.ipv4.tcp_fastopen="$TFO_OLD"
 	# Scripts the shim registered (root processes register script files).
 	local n
 	for n in $("$CLI" scripts -t 2>/dev/null | cut -f1 | grep '^conf\.'); do
@@ -273,4 +277,148 @@ stat_field() { cut -f"$2" <<<"$1"; }
 	assert_output 1
 	run grep -F 'rule "test": loadscript failed: Operation not permitted' "$T/log"
 	assert_success
+}
+
+@test "a repeated connect() after EINPROGRESS finds the socket scripted: no second attach error, fail-closed keeps it" {
+	port=$(free_port)
+	rule "direction = \"connect\"; port = $port; fail = \"closed\";"
+	run traced "$TCPPAIR" pair -n -r "$port"
+	assert_success
+	assert_output --partial " ok"
+	run grep -c 'already scripted' "$T/log"
+	assert_output 1
+	run grep -c -e failed -e warning: "$T/log"
+	assert_output 0
+}
+
+SOCKETS=$BATS_TEST_DIRNAME/sockets.py
+
+@test "TCP Fast Open child in SYN-RECV: its SYN data goes through the entry; a reset socket follows fail, with a clear line" {
+	printf 'function wrap(data)\n  return "[" .. data .. "]"\nend\n' >"$T/wrap.lua"
+	port=$(free_port)
+	policy "rules = ( { name = \"tfo\"; port = $port; script = \"$T/wrap.lua\"; entry = \"wrap\"; } );"
+	TFO_OLD=$(sysctl -n net.ipv4.tcp_fastopen)
+	# Server on, no cookie needed (0x200): a bare SYN with data opens.
+	sysctl -qw net.ipv4.tcp_fastopen=$((0x203))
+	# The SYN-ACK to this source goes to lo and is dropped there (not a
+	# local address): the client never ACKs, the child stays in SYN-RECV.
+	ROUTE=10.255.255.1/32
+	ip route add "$ROUTE" dev lo
+	start_server under_shim /usr/bin/python3 "$SOCKETS" serve "$port" "$T/go"
+	/usr/bin/python3 "$SOCKETS" syn "$port" 10.255.255.1 hello
+	touch "$T/go"
+	wait_server
+	run cat "$T/server.out"
+	assert_line "state=SYN_RECV data=[hello]"
+	run grep -c 'rule "tfo" attached' "$T/log"
+	assert_output 1
+
+	# Reset by the peer before accept(), its request still queued: not
+	# scriptable; fail = "closed" refuses it, "open" says so and passes it.
+	for how in closed open; do
+		port=$(free_port)
+		rm -f "$T/go"
+		: >"$T/log"
+		policy "rules = ( { name = \"rst\"; port = $port; script = \"$T/wrap.lua\"; entry = \"wrap\"; fail = \"$how\"; } );"
+		start_server under_shim /usr/bin/python3 "$SOCKETS" serve "$port" "$T/go"
+		/usr/bin/python3 "$SOCKETS" rst "$port" hello
+		touch "$T/go"
+		wait_server
+		run cat "$T/server.out"
+		if [ "$how" = closed ]; then
+			assert_line "accept: Software caused connection abort"
+		else
+			assert_line --regexp "^state=CLOSE data="
+		fi
+		run grep -F "rule \"rst\": cannot attach: the peer already reset or closed the connection (state CLOSE), its queued data cannot be scripted; failing $how" "$T/log"
+		assert_success
+	done
+}
+
+@test "a setuid program reached through /etc/ld.so.preload ignores every LUAULP_* variable" {
+	chmod 755 "$T"
+	mkdir -m 777 "$T/w"
+	cp "$TCPPAIR" "$T/tcppair-suid"
+	chmod 4755 "$T/tcppair-suid"
+	cp "$TCPPAIR" "$T/tcppair-plain"
+	chmod 755 "$T/tcppair-plain"
+	port=$(free_port)
+	rule "port = $port;"
+	chmod 644 "$T/luaulp.conf" "$T/guard.lua"
+	PRELOAD_FILE=1
+	echo "$LIB" >/etc/ld.so.preload
+	for p in suid plain; do
+		setpriv --reuid=nobody --regid=nogroup --clear-groups env \
+			LUAULP_CONF="$T/luaulp.conf" LUAULP_LOG="$T/w/$p.log" \
+			LUAULP_LOG_LEVEL=debug "$T/tcppair-$p" pair "$port" >"$T/$p.out" 2>&1 || true
+	done
+	rm -f /etc/ld.so.preload
+	run cat "$T/suid.out" "$T/plain.out"
+	assert_line --index 0 --partial " ok"
+	assert_line --index 1 --partial " ok"
+	# The unprivileged copy follows its environment (the shim was there) ...
+	run cat "$T/w/plain.log"
+	assert_output --partial "1 rule(s) apply to $T/tcppair-plain"
+	# ... the setuid one (AT_SECURE) neither opened the log nor read the policy.
+	[ ! -e "$T/w/suid.log" ]
+}
+
+@test "registry hygiene: 100 edits of a script, one start each, never fill max_scripts; other names stay" {
+	printf 'function guard(data) return nil end\n' >"$T/other.lua"
+	policy "version = 1;
+defaults = { entry = \"guard\"; };
+rules = (
+  { name = \"test\"; port = 1; script = \"$T/guard.lua\"; },
+  { name = \"other\"; exe = \"nginx\"; port = 2; script = \"$T/other.lua\"; }
+);"
+	# Names the shim must leave alone: another rule's (of a program this
+	# policy also serves), and one that merely looks similar.
+	"$CLI" register conf.other.0123456789abcdef "$T/other.lua"
+	"$CLI" register conf.testing.0123456789abcdef "$T/other.lua"
+	"$CLI" register conf.test.extra "$T/other.lua"
+	for i in $(seq 100); do
+		echo "-- edit $i" >>"$T/guard.lua"
+		env LUAULP_CONF="$T/luaulp.conf" LUAULP_LOG="$T/log" LUAULP_LOG_LEVEL=info \
+			LD_PRELOAD="$LIB" true
+	done
+	run grep -c 'registered as "conf\.test\.' "$T/log"
+	assert_output 100
+	run grep -c -e warning: -e error: "$T/log"
+	assert_output 0
+	run grep -c 'script "conf\.test\.[0-9a-f]*" unregistered: no rule of this policy has that source any more' "$T/log"
+	assert_output 99
+	run "$CLI" scripts -t
+	assert_success
+	name=$(grep -oE 'conf\.test\.[0-9a-f]{16}' "$T/log" | tail -1)
+	run grep -cE '^conf\.test\.[0-9a-f]{16}	' <<<"$output"
+	assert_output 1
+	run "$CLI" scripts -t
+	assert_line --regexp "^$name	"
+	assert_line --regexp "^conf\\.other\\.0123456789abcdef	"
+	assert_line --regexp "^conf\\.testing\\.0123456789abcdef	"
+	assert_line --regexp "^conf\\.test\\.extra	"
+}
+
+@test "a socket keeps its script when a restart with an edited script removes the old name" {
+	port=$(free_port)
+	printf 'function guard(data)\n  return "v1:" .. data\nend\n' >"$T/guard.lua"
+	rule "port = $port;"
+	# Server (root: registers v1) takes one connection and echoes.
+	start_server under_shim "$TCPPAIR" serve -c 1 "$port"
+	old=$(grep -oE 'conf\.test\.[0-9a-f]{16}' "$T/log" | head -1)
+	exec 5<>"/dev/tcp/127.0.0.1/$port"
+	printf 'a' >&5
+	IFS= read -r -n 4 got <&5
+	[ "$got" = "v1:a" ]
+	# A start with v2 removes the v1 name.
+	printf 'function guard(data)\n  return "v2:" .. data\nend\n' >"$T/guard.lua"
+	env LUAULP_CONF="$T/luaulp.conf" LUAULP_LOG="$T/log" LUAULP_LOG_LEVEL=info LD_PRELOAD="$LIB" true
+	run "$CLI" scripts -t
+	refute_line --regexp "^$old	"
+	# The live socket still runs v1.
+	printf 'b' >&5
+	IFS= read -r -n 4 got <&5
+	[ "$got" = "v1:b" ]
+	exec 5>&-
+	wait_server
 }

@@ -20,6 +20,10 @@
  * -6: ::1 instead of 127.0.0.1; -1: accept() instead of accept4();
  * -n: non-blocking connect (poll + SO_ERROR, as nginx and curl do).
  * -e: check that successful accept/connect/getsockopt leave errno alone.
+ * -r: call connect() again once it has completed, as Ruby's connect_nonblock
+ *     does (must return 0 or EISCONN); when a connect fails, report on
+ *     stderr whether SO_LINGER is set and what a repeated connect() returns:
+ *     "tcppair: connect: <error> (linger=0, again: <error>)".
  * -s: (pair) also print the luaulp statistics of both ends, as
  *     "stats connect recv_calls=N bytes_in=N ..." or "stats connect ERROR".
  * Exit status 0 on success; errors go to stderr with the failing call.
@@ -43,7 +47,7 @@
 
 #include <uapi/luaulp.h>
 
-static int v6, use_accept, nonblock, check_errno, stats, count = 1;
+static int v6, use_accept, nonblock, check_errno, stats, repeat, count = 1;
 
 #define ERRNO_MARK EDOM
 
@@ -111,6 +115,25 @@ static int do_accept(int lfd)
 	return fd;
 }
 
+/* A failed connect on FD (error ERR), with -r: what is left on the fd. */
+static void connect_failed(int fd, const char *what, int err,
+			   const struct sockaddr_storage *ss, socklen_t len)
+{
+	struct linger lg = { 0 };
+	socklen_t llen = sizeof(lg);
+	int again;
+
+	if (!repeat) {
+		errno = err;
+		die(what);
+	}
+	getsockopt(fd, SOL_SOCKET, SO_LINGER, &lg, &llen);
+	again = connect(fd, (const struct sockaddr *)ss, len) ? errno : 0;
+	fprintf(stderr, "tcppair: %s: %s (linger=%d, again: %s)\n", what,
+		strerror(err), lg.l_onoff, again ? strerror(again) : "success");
+	exit(1);
+}
+
 static int do_connect(int port)
 {
 	struct sockaddr_storage ss;
@@ -126,7 +149,7 @@ static int do_connect(int port)
 		return fd;
 	}
 	if (!nonblock || errno != EINPROGRESS)
-		die("connect");
+		connect_failed(fd, "connect", errno, &ss, len);
 	{
 		struct pollfd p = { .fd = fd, .events = POLLOUT };
 		int err = 0;
@@ -138,10 +161,11 @@ static int do_connect(int port)
 		if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &elen))
 			die("getsockopt");
 		errno_check("getsockopt");
-		if (err) {
-			errno = err;
-			die("connect (SO_ERROR)");
-		}
+		if (err)
+			connect_failed(fd, "connect (SO_ERROR)", err, &ss, len);
+		if (repeat && connect(fd, (struct sockaddr *)&ss, len) &&
+		    errno != EISCONN)
+			die("connect (repeated)");
 		if (fcntl(fd, F_SETFL, 0))
 			die("fcntl");
 	}
@@ -300,13 +324,14 @@ int main(int argc, char **argv)
 		goto usage;
 	cmd = argv[1];
 	optind = 2;
-	while ((opt = getopt(argc, argv, "61nesc:")) != -1) {
+	while ((opt = getopt(argc, argv, "61nesrc:")) != -1) {
 		switch (opt) {
 		case '6': v6 = 1; break;
 		case '1': use_accept = 1; break;
 		case 'n': nonblock = 1; break;
 		case 'e': check_errno = 1; break;
 		case 's': stats = 1; break;
+		case 'r': repeat = 1; break;
 		case 'c': count = atoi(optarg); break;
 		default: goto usage;
 		}
