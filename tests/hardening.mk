@@ -38,7 +38,7 @@ kernel-debug: debug-kernel $(LUA_PATCHED)/.stamp
 check-debug: all kernel-debug
 	$(Q)tests/check-debug $(DEBUG_LINE)
 
-fuzz-kernel: all $(KFUZZ) $(if $(filter debug,$(FUZZ_KERNEL)),kernel-debug)
+fuzz-kernel: all $(KFUZZ) $(if $(filter debug%,$(FUZZ_KERNEL)),kernel-debug)
 	$(Q)tests/vm/run --kernel $(FUZZ_KERNEL) --timeout $$(( $(FUZZ_TIME) * 2 + 600 )) -- \
 		$(KFUZZ) --time $(FUZZ_TIME) --threads $(FUZZ_THREADS) \
 		$(if $(FUZZ_SEED),--seed $(FUZZ_SEED))
