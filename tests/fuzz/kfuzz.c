@@ -3,6 +3,7 @@
  * kfuzz: a socket-interface fuzzer for luaulp.ko, run inside the test guest.
  *
  *   kfuzz [--seed N] [--time SECS] [--threads N] [--conns N] [--trace]
+ *         [--only OP,OP...] [--without OP,OP...]
  *
  * Several threads drive random sequences of system calls over both ends of
  * several loopback TCP connections (IPv4 and IPv6) and the registry's
@@ -192,8 +193,8 @@ static const char *const op_names[OP__MAX] = {
 	"nl_reg", "nl_unreg", "nl_dump", "nl_raw", "param", "netns",
 	"nonblock", "zerocopy",
 };
-/* Relative weights. */
-static const unsigned int op_weight[OP__MAX] = {
+/* Relative weights (--only/--without zero some). */
+static unsigned int op_weight[OP__MAX] = {
 	[OP_SETOPT] = 10, [OP_GETOPT] = 10, [OP_ULP] = 6, [OP_LOAD] = 14,
 	[OP_ATTACH] = 6, [OP_ENTRY] = 8, [OP_SEND] = 14, [OP_RECV] = 14,
 	[OP_RECVMSG] = 4, [OP_MMSG] = 3, [OP_VEC] = 5, [OP_SPLICE] = 4,
@@ -1203,8 +1204,32 @@ static void *worker(void *arg)
 
 static void usage(void)
 {
-	fprintf(stderr, "usage: kfuzz [--seed N] [--time SECS] [--threads N] [--conns N] [--trace]\n");
+	fprintf(stderr, "usage: kfuzz [--seed N] [--time SECS] [--threads N] [--conns N] [--trace]\n"
+		"             [--only OP,OP...] [--without OP,OP...]\n");
 	exit(2);
+}
+
+/* Keep (only) or drop (!only) the operations named in LIST. */
+static void select_ops(const char *list, bool only)
+{
+	bool named[OP__MAX] = { false };
+	char *copy = strdup(list), *tok, *save = NULL;
+	int i;
+
+	for (tok = strtok_r(copy, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+		for (i = 0; i < OP__MAX; i++)
+			if (!strcmp(tok, op_names[i]))
+				break;
+		if (i == OP__MAX) {
+			fprintf(stderr, "kfuzz: unknown operation %s\n", tok);
+			exit(2);
+		}
+		named[i] = true;
+	}
+	free(copy);
+	for (i = 0; i < OP__MAX; i++)
+		if (named[i] != only)
+			op_weight[i] = 0;
 }
 
 int main(int argc, char **argv)
@@ -1234,6 +1259,10 @@ int main(int argc, char **argv)
 			opt_threads = atoi(argv[++i]);
 		} else if (!strcmp(a, "--conns")) {
 			opt_conns = atoi(argv[++i]);
+		} else if (!strcmp(a, "--only")) {
+			select_ops(argv[++i], true);
+		} else if (!strcmp(a, "--without")) {
+			select_ops(argv[++i], false);
 		} else {
 			usage();
 		}
@@ -1252,6 +1281,8 @@ int main(int argc, char **argv)
 
 	for (i = 0; i < OP__MAX; i++)
 		weight_total += op_weight[i];
+	if (!weight_total)
+		usage();
 	signal(SIGPIPE, SIG_IGN);
 	signal(SIGCHLD, SIG_DFL);
 	setup_pages();
