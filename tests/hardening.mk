@@ -9,7 +9,7 @@
 #   make check-debug         boot it, run every *.vm.bats, kmemleak scan;
 #                            any KASAN/lockdep/kmemleak/WARN/BUG report fails
 #   make fuzz-kernel FUZZ_TIME=600 [FUZZ_KERNEL=6.1|6.12|debug]
-#                    [FUZZ_SEED=N] [FUZZ_THREADS=N]
+#                    [FUZZ_SEED=N] [FUZZ_THREADS=N] [FUZZ_ARGS="--without nl_dump"]
 #                            build/tests/kfuzz in the guest
 
 DEBUG_LINE ?= 6.1
@@ -17,6 +17,7 @@ FUZZ_TIME ?= 600
 FUZZ_KERNEL ?= 6.1
 FUZZ_SEED ?=
 FUZZ_THREADS ?= 4
+FUZZ_ARGS ?=
 
 KFUZZ := $(B)/tests/kfuzz
 KFUZZ_SRCS := tests/fuzz/kfuzz.c preload/genl.c preload/registry.c
@@ -41,4 +42,4 @@ check-debug: all kernel-debug
 fuzz-kernel: all $(KFUZZ) $(if $(filter debug%,$(FUZZ_KERNEL)),kernel-debug)
 	$(Q)tests/vm/run --kernel $(FUZZ_KERNEL) --timeout $$(( $(FUZZ_TIME) * 2 + 600 )) -- \
 		$(KFUZZ) --time $(FUZZ_TIME) --threads $(FUZZ_THREADS) \
-		$(if $(FUZZ_SEED),--seed $(FUZZ_SEED))
+		$(if $(FUZZ_SEED),--seed $(FUZZ_SEED)) $(FUZZ_ARGS)
