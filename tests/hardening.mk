@@ -10,7 +10,8 @@
 #                            any KASAN/lockdep/kmemleak/WARN/BUG report fails
 #   make fuzz-kernel FUZZ_TIME=600 [FUZZ_KERNEL=6.1|6.12|debug]
 #                    [FUZZ_SEED=N] [FUZZ_THREADS=N] [FUZZ_ARGS="--without nl_dump"]
-#                            build/tests/kfuzz in the guest
+#                            build/tests/kfuzz in the guest, then checks
+#                            that nothing was left (tests/vm/fuzz-guest)
 
 DEBUG_LINE ?= 6.1
 FUZZ_TIME ?= 600
@@ -41,5 +42,5 @@ check-debug: all kernel-debug
 
 fuzz-kernel: all $(KFUZZ) $(if $(filter debug%,$(FUZZ_KERNEL)),kernel-debug)
 	$(Q)tests/vm/run --kernel $(FUZZ_KERNEL) --timeout $$(( $(FUZZ_TIME) * 2 + 600 )) -- \
-		$(KFUZZ) --time $(FUZZ_TIME) --threads $(FUZZ_THREADS) \
+		tests/vm/fuzz-guest --time $(FUZZ_TIME) --threads $(FUZZ_THREADS) \
 		$(if $(FUZZ_SEED),--seed $(FUZZ_SEED)) $(FUZZ_ARGS)
