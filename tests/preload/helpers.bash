@@ -145,6 +145,9 @@ ensure_sock_diag() {
 	[ -e /sys/module/tcp_diag ] && return 0
 	local dir m
 	dir=$ROOT/build/guest/$(uname -r)/root/lib/modules/$(uname -r)/kernel/net/ipv4
+	# Not a Debian kernel (the debug kernel, tools/debug-kernel): built in,
+	# and built-in modules without parameters have no /sys/module entry.
+	[ -d "$dir" ] || return 0
 	for m in inet_diag tcp_diag; do
 		[ -e "/sys/module/$m" ] && continue
 		insmod "$(ls "$dir/$m".ko* | head -1)" || fail "cannot load $m from $dir"

@@ -1,0 +1,46 @@
+# SPDX-License-Identifier: GPL-2.0
+#
+# Hardening: the debug kernel, the socket-interface fuzzer, the soak.  None
+# of it is part of `make check` (see README.md, "Reliability").
+#
+#   make debug-kernel        build the debug guest kernel (tools/debug-kernel;
+#                            cached under build/debug-kernel/, ~see README)
+#   make kernel-debug        luaulp.ko built against it (warning-free)
+#   make check-debug         boot it, run every *.vm.bats, kmemleak scan;
+#                            any KASAN/lockdep/kmemleak/WARN/BUG report fails
+#   make fuzz-kernel FUZZ_TIME=600 [FUZZ_KERNEL=6.1|6.12|debug]
+#                    [FUZZ_SEED=N] [FUZZ_THREADS=N] [FUZZ_ARGS="--without nl_dump"]
+#                            build/tests/kfuzz in the guest, then checks
+#                            that nothing was left (tests/vm/fuzz-guest)
+
+DEBUG_LINE ?= 6.1
+FUZZ_TIME ?= 600
+FUZZ_KERNEL ?= 6.1
+FUZZ_SEED ?=
+FUZZ_THREADS ?= 4
+FUZZ_ARGS ?=
+
+KFUZZ := $(B)/tests/kfuzz
+KFUZZ_SRCS := tests/fuzz/kfuzz.c preload/genl.c preload/registry.c
+HOST_TEST_TARGETS += $(KFUZZ)
+
+$(KFUZZ): $(KFUZZ_SRCS) preload/genl.h preload/registry.h kernel/include/uapi/luaulp.h
+	@mkdir -p $(@D)
+	@$(if $(Q),echo "  CC      $@";)
+	$(Q)$(CC) -std=gnu11 -O2 -g -Wall -Wextra -Werror -Wshadow \
+		-Ikernel/include -Ipreload -o $@ $(KFUZZ_SRCS) -lpthread
+
+.PHONY: debug-kernel kernel-debug check-debug fuzz-kernel
+debug-kernel:
+	$(Q)tools/debug-kernel $(DEBUG_LINE)
+
+kernel-debug: debug-kernel $(LUA_PATCHED)/.stamp
+	$(Q)tools/kbuild --debug $(DEBUG_LINE)
+
+check-debug: all kernel-debug
+	$(Q)tests/check-debug $(DEBUG_LINE)
+
+fuzz-kernel: all $(KFUZZ) $(if $(filter debug%,$(FUZZ_KERNEL)),kernel-debug)
+	$(Q)tests/vm/run --kernel $(FUZZ_KERNEL) --timeout $$(( $(FUZZ_TIME) * 2 + 600 )) -- \
+		tests/vm/fuzz-guest --time $(FUZZ_TIME) --threads $(FUZZ_THREADS) \
+		$(if $(FUZZ_SEED),--seed $(FUZZ_SEED)) $(FUZZ_ARGS)
