@@ -54,6 +54,7 @@ kernel: $(B)/kernels.env $(LUA_PATCHED)/.stamp
 
 include $(sort $(wildcard */build.mk))
 include bench/ulpbench.mk
+include bench/script_mem.mk
 
 user: $(USER_TARGETS) $(HOST_TEST_TARGETS)
 
