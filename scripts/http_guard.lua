@@ -462,8 +462,9 @@ end
 
 -- A PROXY protocol header at the start of BUF: its length, 0 if more bytes
 -- are needed, or nil and the reason.
-local V2SIG = "\r\n\r\n\0\r\nQUIT\n"
-local function proxy_header(buf)
+-- (Compiled only when proxy_protocol is on: code costs memory per socket.)
+local proxy_header = config.proxy_protocol and function(buf)
+	local V2SIG = "\r\n\r\n\0\r\nQUIT\n"
 	local n = #buf
 	if byte(buf) == 13 then					-- v2
 		if sub(buf, 1, 12) ~= sub(V2SIG, 1, n < 12 and n or 12) then
@@ -718,6 +719,13 @@ local function response(head)
 		return
 	end
 	s_mode = 5					-- body until close
+end
+
+-- For a script the guard runs in front of (http_cache.lua): the last
+-- request the guard released was answered from the kernel, not the server.
+function guard_answered()
+	nresp = nresp + 1
+	kinds[nresp] = nil
 end
 
 -- The send entry: what the server writes, to see the answer to an upgrade.
