@@ -269,8 +269,9 @@ local function field(body, trailer)
 		if req.hosts > 1 then
 			return "duplicate Host"
 		end
-		if not (match(value, "^[%w%-%._~!%$&'%(%)%*%+,;=%%]*:?%d*$") or
-			match(value, "^%[[%x:%.]+%]:?%d*$")) then
+		-- reg-name, IP literals (IPvFuture too), ports: what nginx takes
+		-- ("a:1:2" included); never userinfo, a path, a query, a fragment
+		if find(value, "[^%w%-%._~!%$&'%(%)%*%+,;=:%[%]%%]") then
 			return "invalid Host"
 		end
 	elseif k == 4 then

@@ -591,3 +591,12 @@ FRAME='\201\205\067\372\041\075\177\237\115\121\130'
 	input '\r\n\r\n\0\r\nQUIT\n\041\177\0\0GET / HTTP/1.1\r\nHost: a\r\n\r\n'
 	refused "invalid PROXY protocol header"
 }
+
+@test "Host values nginx accepts pass (IPvFuture, a second port), userinfo and paths do not" {
+	input 'GET / HTTP/1.0\r\nHost: [v0123456789aBcDeF.!$&'"'"'()*+,;=-._~AbCdEfGhIjKlMnOpQrStUvWxYz0123456789:]\r\n\r\nGET / HTTP/1.0\r\nHost: 123.40.56.78:9000:80\r\n\r\nGET / HTTP/1.0\r\nHost: [::ffff:12.30.67.89]\r\n\r\n'
+	passes
+	input 'GET / HTTP/1.1\r\nHost: example.com/\\:552\r\n\r\n'
+	refused "invalid Host"
+	input 'GET / HTTP/1.1\r\nHost: evil.example@good.example\r\n\r\n'
+	refused "invalid Host"
+}

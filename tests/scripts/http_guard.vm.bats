@@ -104,8 +104,8 @@ same() {
 @test "WebSocket through nginx's proxy on the guarded port: the 101 is seen, frames pass both ways" {
 	run python3 "$BATS_TEST_DIRNAME/ws_backend.py" --client "$P1"
 	assert_success
-	assert_output "101 echo ok"
-	run python3 "$BATS_TEST_DIRNAME/ws_backend.py" --client "$P2"
+	# (a frame checked as HTTP would be held as an unfinished request line:
+	# the echo proves the guard stepped aside at the 101)
 	assert_output "101 echo ok"
 }
 
