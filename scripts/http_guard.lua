@@ -70,6 +70,8 @@ local config = {
 	proxy_protocol = false,		-- true: the connection starts with a PROXY
 					-- protocol v1 or v2 header (required)
 	max_proxy_v2 = 1024,		-- bytes of a v2 header's addresses and TLVs
+	tls = true,			-- a connection starting with a TLS handshake
+					-- record (byte 0x16) is passed unchecked
 
 	reply = true,			-- answer 400 before closing
 	reply_reason = true,		-- say why in the 400's body
@@ -644,6 +646,13 @@ local busy = false
 
 function guard(data)
 	if mode == TUNNEL and held_n == 0 then
+		return nil
+	end
+	if first and config.tls and mode == HEAD and byte(data) == 22 and
+	   held_n + part_n == 0 and #ulines == 0 then
+		-- TLS, not HTTP: nothing to check here (an HTTP server refuses
+		-- such a first line itself)
+		mode = TUNNEL
 		return nil
 	end
 	if mode == DEAD then

@@ -600,3 +600,14 @@ FRAME='\201\205\067\372\041\075\177\237\115\121\130'
 	input 'GET / HTTP/1.1\r\nHost: evil.example@good.example\r\n\r\n'
 	refused "invalid Host"
 }
+
+@test "a connection that starts with a TLS record passes unchecked (tls = true), refused with tls = false" {
+	printf '\26\3\1\0\5hello\r\nGET / HTTP/1.1\r\n\0\r\n\r\n' >"$T/in"
+	passes
+	variant 'tls = true' 'tls = false'
+	refused "control character in request line"
+	# only as the first byte of the connection
+	G=$SCRIPTS/http_guard.lua
+	printf 'GET / HTTP/1.1\r\nHost: a\r\n\r\n\26\3\1\0\5hello\r\n' >"$T/in"
+	refused "control character in request line" 27
+}
