@@ -30,7 +30,9 @@
 --   * NUL or other controls in a line, a bare CR anywhere; line endings:
 --     a head whose lines all end in LF is accepted (as nginx does), a head
 --     mixing LF and CRLF lines is refused (the desync vector), and so is
---     every bare LF with bare_lf = false
+--     every bare LF with bare_lf = false; the body's framing lines (chunk
+--     sizes, trailers) end in CRLF after a CRLF head, in either after an LF
+--     head
 --   * obs-fold, a method that is not a token, a request-target with
 --     spaces or controls, a form that does not fit the method, a version
 --     other than HTTP/1.0 and HTTP/1.1 (HTTP/2's preface: see h2c)
@@ -414,7 +416,8 @@ local function on_line(line)
 	if eol == "\n" and not config.bare_lf then
 		return "bare LF line ending"
 	end
-	if crlf and eol ~= crlf then
+	if crlf and eol ~= crlf and (crlf == "\r\n" or mode == HEAD) then
+		-- (a bare-LF head's body framing may use either, as nginx takes)
 		return crlf == "\r\n" and "bare LF line ending" or "mixed line endings"
 	end
 	if mode == HEAD then
