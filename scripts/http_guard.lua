@@ -28,11 +28,13 @@
 --
 -- Refused (the reason goes into the 400's body and the kernel log):
 --   * NUL or other controls in a line, a bare CR anywhere; line endings:
---     a head whose lines all end in LF is accepted (as nginx does), a head
---     mixing LF and CRLF lines is refused (the desync vector), and so is
---     every bare LF with bare_lf = false; the body's framing lines (chunk
---     sizes, trailers) end in CRLF after a CRLF head, in either after an LF
---     head
+--     the request line's ending rules the message: after a CRLF request
+--     line every line (fields, chunk sizes, trailers) must end in CRLF, a
+--     bare LF is refused (the desync vector: a CRLF-strict front end would
+--     see one field where the server sees two); after a bare-LF request line
+--     (Test::Nginx, netcat, probes; nginx accepts them, a CRLF-strict front
+--     end refuses them at the request line already) lines may end in LF or
+--     CRLF, as nginx reads them; bare_lf = false refuses every bare LF
 --   * obs-fold, a method that is not a token, a request-target with
 --     spaces or controls, a form that does not fit the method, a version
 --     other than HTTP/1.0 and HTTP/1.1 (HTTP/2's preface: see h2c)
@@ -416,9 +418,10 @@ local function on_line(line)
 	if eol == "\n" and not config.bare_lf then
 		return "bare LF line ending"
 	end
-	if crlf and eol ~= crlf and (crlf == "\r\n" or mode == HEAD) then
-		-- (a bare-LF head's body framing may use either, as nginx takes)
-		return crlf == "\r\n" and "bare LF line ending" or "mixed line endings"
+	if crlf == "\r\n" and eol == "\n" then
+		-- a bare LF where the request line ended in CRLF: a CRLF-strict
+		-- front end and the server would split the fields differently
+		return "bare LF line ending"
 	end
 	if mode == HEAD then
 		used = used + len + 1
