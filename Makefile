@@ -55,6 +55,7 @@ kernel: $(B)/kernels.env $(LUA_PATCHED)/.stamp
 include $(sort $(wildcard */build.mk))
 include bench/ulpbench.mk
 include tests/hardening.mk
+include bench/script_mem.mk
 
 user: $(USER_TARGETS) $(HOST_TEST_TARGETS)
 

@@ -12,9 +12,27 @@
 --   * a ClientHello without a server name follows no_sni;
 --   * anything that is not a well-formed ClientHello is refused.
 -- A refusal sends a fatal TLS alert (unrecognized_name, or decode_error for
--- malformed input) from the kernel, then resets the connection.  Bytes are
--- delivered as they arrive; once a name is allowed the script steps aside
--- and the rest of the connection costs one call that returns at once.
+-- malformed input) from the kernel, then closes the connection (luaulp.CLOSE;
+-- a kernel without it: a reset).  Bytes are delivered as they arrive.
+--
+-- Every ClientHello is checked: after the first one is allowed the filter
+-- follows the client's plaintext records, so a second ClientHello (TLS 1.3,
+-- after the server's HelloRetryRequest, usually behind a dummy
+-- change_cipher_spec record) is checked the same way.  It steps aside for
+-- good at the first encrypted record: application_data (TLS 1.3, early data
+-- included), or a handshake record after change_cipher_spec that does not
+-- start like a ClientHello (TLS 1.2's encrypted Finished; an encrypted
+-- record that happens to start with the 3 bytes of one, a 1 in 2^24 chance,
+-- is checked as one).  A TLS 1.2 renegotiation's ClientHello is encrypted:
+-- not seen.  Once aside, a call costs one test that returns at once.
+--
+-- Encrypted Client Hello (ECH): the filter sees the outer ClientHello only,
+-- whose server_name is the client-facing server's public name (the
+-- ECHConfig's public_name), never the name the client really wants, which
+-- is encrypted in the encrypted_client_hello extension.  With ECH, allow
+-- and deny lists judge public names: deny one and every ECH connection
+-- through that provider is refused; allow lists must list it.  Filtering by
+-- the inner name needs the ECH keys, i.e. the TLS server itself.
 --
 -- Patterns: "example.com" matches that name only; "*.example.com" matches
 -- any name below it (a.example.com, a.b.example.com), not example.com.
@@ -34,8 +52,11 @@ local byte, sub, lower, find, match = string.byte, string.sub, string.lower,
 	string.find, string.match
 
 local buf = ""		-- bytes of the records read so far
-local decided = false	-- allowed: pass everything from now on
+local decided = false	-- stepped aside: pass everything from now on
 local dead = false
+local following = false	-- the first ClientHello was allowed: follow records
+local ccs = false	-- the client sent change_cipher_spec
+local hs = ""		-- handshake bytes being reassembled (following)
 local name_seen = nil	-- the server name of the ClientHello (for tests)
 
 local function u16(s, i)
@@ -152,6 +173,8 @@ local function server_name(h)
 	return name
 end
 
+local CLOSE = luaulp.CLOSE or luaulp.RESET
+
 local function refuse(reason, alert)
 	dead = true
 	if config.log then
@@ -161,7 +184,30 @@ local function refuse(reason, alert)
 		-- a fatal alert record: type 21, version 3.3, length 2, level 2
 		luaulp.send("\21\3\3\0\2\2" .. string.char(alert))
 	end
-	return luaulp.RESET
+	return CLOSE
+end
+
+-- Is the complete ClientHello message M (with its 4-byte header) allowed?
+-- true, or false, reason, alert.
+local function judge(m)
+	local name, why = server_name(sub(m, 5))
+	if name == nil then
+		return false, "malformed ClientHello: " .. why, 50
+	end
+	name_seen = name or ""
+	if not name then
+		if config.no_sni == "allow" then
+			return true
+		end
+		return false, "no server name", 112
+	end
+	if listed(name, config.deny) then
+		return false, "server name denied: " .. name, 112
+	end
+	if #config.allow > 0 and not listed(name, config.allow) then
+		return false, "server name not allowed: " .. name, 112
+	end
+	return true
 end
 
 -- Decide once the whole ClientHello is in buf: true (allow), nil (need more
@@ -209,25 +255,57 @@ local function decide()
 		end
 		return nil
 	end
-	local h = table.concat(hs)
-	local name, why = server_name(sub(h, 5, total))
-	if name == nil then
-		return false, "malformed ClientHello: " .. why, 50
-	end
-	name_seen = name or ""
-	if not name then
-		if config.no_sni == "allow" then
-			return true
+	local ok, why, alert = judge(sub(table.concat(hs), 1, total))
+	return ok, why, alert, p
+end
+
+-- Following the client's records after the first ClientHello, with buf
+-- holding what is not parsed yet: nil (need more), "aside", or false,
+-- reason, alert.
+local function follow()
+	while #buf >= 5 do
+		local ct, len = byte(buf, 1), u16(buf, 4)
+		if ct == 22 and ccs and hs == "" and #buf >= 11 and
+		   not (byte(buf, 6) == 1 and byte(buf, 10) == 3 and byte(buf, 11) == 3) then
+			return "aside"			-- encrypted (TLS 1.2 Finished)
 		end
-		return false, "no server name", 112
+		if ct ~= 20 and ct ~= 21 and ct ~= 22 then
+			return "aside"			-- application_data: encrypted
+		end
+		if len > 16384 + 2048 then
+			return false, "bad TLS record header", 50
+		end
+		if ct == 22 and ccs and hs == "" and #buf < 11 then
+			return nil
+		end
+		if #buf < 5 + len then
+			return nil
+		end
+		if ct == 20 then
+			ccs = true
+		elseif ct == 22 then
+			hs = hs .. sub(buf, 6, 5 + len)
+			while #hs >= 4 do
+				local total = 4 + u24(hs, 2)
+				if total - 4 > config.max_hello then
+					return false, "ClientHello too large", 50
+				end
+				if #hs < total then
+					break
+				end
+				if byte(hs, 1) == 1 then
+					local ok, why, alert = judge(sub(hs, 1, total))
+					if not ok then
+						return false, why, alert
+					end
+					return "aside"		-- no third ClientHello
+				end
+				hs = sub(hs, total + 1)
+			end
+		end
+		buf = sub(buf, 6 + len)
 	end
-	if listed(name, config.deny) then
-		return false, "server name denied: " .. name, 112
-	end
-	if #config.allow > 0 and not listed(name, config.allow) then
-		return false, "server name not allowed: " .. name, 112
-	end
-	return true
+	return nil
 end
 
 -- The receive entry: filter(data, size, nonblock).
@@ -239,14 +317,25 @@ function filter(data)
 		return luaulp.RESET
 	end
 	buf = buf .. data
-	local ok, reason, alert = decide()
+	if following then
+		local ok, reason, alert = follow()
+		if ok == "aside" then
+			decided, buf, hs = true, "", ""
+		elseif ok == false then
+			return refuse(reason, alert)
+		elseif #buf + #hs > 65536 then
+			decided, buf, hs = true, "", ""	-- a long plaintext flight
+		end
+		return nil
+	end
+	local ok, reason, alert, used = decide()
 	if ok == nil then
 		return nil
 	end
-	buf = ""
 	if not ok then
+		buf = ""
 		return refuse(reason, alert)
 	end
-	decided = true
-	return nil
+	following, buf = true, sub(buf, used)
+	return filter("")
 end

@@ -82,7 +82,7 @@ free_port() {
 # [::1]:$P1 (with SERVER1_DIRECTIVES: TLS) and on 127.0.0.1:$P2, with one
 # policy rule for port $P1: RULE is the rest of the rule (script, entry...).
 # Port $P2 stays unscripted: the same server without the script, to compare
-# with.
+# with.  $SERVER1_EXTRA, if set, goes into the first server block too.
 nginx_start() {
 	command -v nginx >/dev/null || fail "nginx is not installed"
 	[ -r "$LIB" ] || fail "build first: make user"
@@ -108,7 +108,7 @@ nginx_start() {
 	    scgi_temp_path $T/tmp/scgi;
 	    server_tokens off;
 	    ${2:-}
-	    server { listen 127.0.0.1:$P1 ${3:+ssl}; listen [::1]:$P1 ${3:+ssl}; root $T/www; ${3:-} }
+	    server { listen 127.0.0.1:$P1 ${3:+ssl}; listen [::1]:$P1 ${3:+ssl}; root $T/www; ${3:-} ${SERVER1_EXTRA:-} }
 	    server { listen 127.0.0.1:$P2; root $T/www; }
 	}
 	EOC

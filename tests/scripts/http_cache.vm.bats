@@ -33,6 +33,7 @@ teardown() {
 		run curl -sS -i --max-time 20 "$url"
 		assert_success
 		assert_output --partial $'X-Cache: kernel\r'
+		assert_output --regexp $'\nAge: [0-9]+\r'
 		assert_output --partial "hello from nginx"
 	done
 	# nginx saw neither

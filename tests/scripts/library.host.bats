@@ -17,7 +17,8 @@ teardown() {
 	cat >"$T/all.conf" <<-EOF
 	version = 1;
 	rules = (
-	 { name = "guard"; port = 80; script = "$SCRIPTS/http_guard.lua"; entry = "guard"; },
+	 { name = "guard"; port = 80; script = "$SCRIPTS/http_guard.lua"; entry = "guard"; send_entry = "guard_send"; },
+	 { name = "guard-cache"; port = 8000; script = "$ROOT/build/scripts/http_guard_cache.lua"; entry = "cache_recv"; send_entry = "cache_send"; },
 	 { name = "sni"; port = 443; script = "$SCRIPTS/sni_filter.lua"; entry = "filter"; },
 	 { name = "cache"; port = 8080; script = "$SCRIPTS/http_cache.lua"; entry = "cache_recv"; send_entry = "cache_send"; },
 	 { name = "pass"; port = 8081; script = "$SCRIPTS/examples/pass.lua"; entry = "entry"; },
@@ -26,9 +27,9 @@ teardown() {
 	EOF
 	run "$CLI" check "$T/all.conf"
 	assert_success
-	assert_output --partial "ok, 5 rules"
+	assert_output --partial "ok, 6 rules"
 	# the entries are functions once the chunk ran
-	for pair in http_guard.lua:guard sni_filter.lua:filter http_cache.lua:cache_recv \
+	for pair in http_guard.lua:guard http_guard.lua:guard_send sni_filter.lua:filter http_cache.lua:cache_recv \
 		http_cache.lua:cache_send examples/pass.lua:entry examples/counter.lua:count; do
 		{
 			cat "$SCRIPTS/${pair%%:*}"

@@ -8,18 +8,22 @@
 --   k in 1..LEN        cut into chunks of k bytes   -> "chunk K: VERDICT"
 --   k in LEN+1..2LEN-1 cut in two at byte k-LEN     -> "split K: VERDICT"
 -- VERDICT is "pass" (every byte delivered unchanged), "altered" (delivered
--- bytes differ from the input), or "reset REASON" (REASON from the 400 the
--- script sent: the text after "Bad Request: "; else its last luaulp.log()
--- line after "NAME: "; else "-").
+-- bytes differ from the input), or "reset REASON, delivered N" / "close
+-- REASON, delivered N" (REASON from the 400 the script sent: the text after
+-- "Bad Request: "; else its last luaulp.log() line after "NAME: "; else
+-- "-"; N the bytes the application got, "N!" if they are not a prefix of
+-- the input).  luaulp.CLOSE (the kernel's graceful refusal) is a token of
+-- this harness: `luaulp run` has none.
 
 local calls = 0
 
 local logged
+local CLOSE = setmetatable({}, { __tostring = function() return "CLOSE" end })
 
 local function fresh(sent)
 	local env = setmetatable({}, { __index = _G })
 	env.luaulp = {
-		PASS = false, DROP = true, RESET = luaulp.RESET,
+		PASS = false, DROP = true, RESET = luaulp.RESET, CLOSE = CLOSE,
 		send = function(s) sent[#sent + 1] = s; return #s end,
 		log = function(s) logged = s end,
 		time = luaulp.time, clock = luaulp.clock, socket = luaulp.socket,
@@ -46,14 +50,19 @@ local function feed(input, pieces)
 			out[#out + 1] = p
 		elseif type(v) == "string" then
 			out[#out + 1] = v
-		elseif v == luaulp.RESET then
-			return "reset " .. reason(sent)
+		elseif v == luaulp.RESET or v == CLOSE then
+			local got = table.concat(out)
+			return string.format("%s %s, delivered %d%s", v == CLOSE and "close" or "reset",
+				reason(sent), #got, got == string.sub(input, 1, #got) and "" or "!")
 		end
 	end
 	return table.concat(out) == input and "pass" or "altered"
 end
 
 function harness(input)
+	-- each way starts without the garbage of the last (library buffers,
+	-- such as table.concat's, are allocated past the emergency collection)
+	collectgarbage("collect")
 	calls = calls + 1
 	local k, pieces = calls, {}
 	if k <= LEN then
