@@ -16,10 +16,12 @@ setup() {
 both() {
 	local c
 	for c in "$@"; do
-		run "$CONTRACT" "$c" plain
-		[ "$status" -eq 0 ] || fail "plain TCP: $output"
-		run "$CONTRACT" "$c" lua
-		[ "$status" -eq 0 ] || fail "scripted: $output"
+		# A hang (a blocking call where TCP would not block) fails
+		# the check instead of the suite.
+		run timeout 300 "$CONTRACT" "$c" plain
+		[ "$status" -eq 0 ] || fail "plain TCP ($status): $output"
+		run timeout 300 "$CONTRACT" "$c" lua
+		[ "$status" -eq 0 ] || fail "scripted ($status): $output"
 	done
 }
 
