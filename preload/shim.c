@@ -12,7 +12,10 @@
  *
  * Rules of conduct: errno is preserved; the caller's fd is returned unless
  * a fail-closed rule says otherwise; nothing is written to the host's
- * stderr unless LUAULP_LOG=stderr.
+ * stderr unless LUAULP_LOG=stderr; each socket is attached at most once
+ * (EEXIST with ULP "lua" already there is success); a missing module is
+ * tried once a minute per process, not once per socket; LUAULP_* are read
+ * with secure_getenv (ignored under AT_SECURE).
  */
 #define _GNU_SOURCE
 #include <dlfcn.h>

@@ -84,7 +84,8 @@ wait_server() {
 }
 
 # nginx_setup [USER]: $T/nginx.conf serving $T/www on 127.0.0.1:$P1 and
-# :$P2 (two free ports), workers as USER if given (root masters only).
+# :$P2 (two free ports), workers as USER if given (root masters only);
+# $NGINX_MAIN: more main-context directives.
 nginx_setup() {
 	command -v nginx >/dev/null || fail "nginx is not installed (tools/deps)"
 	mkdir -p "$T/www" "$T/tmp"
@@ -95,6 +96,7 @@ nginx_setup() {
 	while [ "$P2" = "$P1" ]; do P2=$(free_port); done
 	cat >"$T/nginx.conf" <<-EOC
 	${1:+user $1;}
+	${NGINX_MAIN:-}
 	worker_processes 2;
 	pid $T/nginx.pid;
 	error_log $T/error.log info;
@@ -152,4 +154,14 @@ ensure_sock_diag() {
 		[ -e "/sys/module/$m" ] && continue
 		insmod "$(ls "$dir/$m".ko* | head -1)" || fail "cannot load $m from $dir"
 	done
+}
+
+# wait_for CMD...: until CMD succeeds (30 s at most); fails otherwise.
+wait_for() {
+	local i
+	for i in $(seq 300); do
+		"$@" && return 0
+		sleep 0.1
+	done
+	return 1
 }

@@ -12,6 +12,7 @@ setup() {
 
 teardown() {
 	stop_nginx
+	[ ! -s "$T/nginx.pid.oldbin" ] || kill "$(cat "$T/nginx.pid.oldbin")" 2>/dev/null || true
 	# State a test changed in the guest.
 	[ -z "${PRELOAD_FILE:-}" ] || rm -f /etc/ld.so.preload
 	[ -z "${ROUTE:-}" ] || ip route del "$ROUTE" dev lo 2>/dev/null || true
@@ -421,4 +422,73 @@ rules = (
 	[ "$got" = "v1:b" ]
 	exec 5>&-
 	wait_server
+}
+
+# scripted_on PORT: a new connection to nginx on PORT gets an answer and
+# `luaulp stat` lists it with a registered script; prints that name.
+scripted_on() {
+	local line
+	exec 7<>"/dev/tcp/127.0.0.1/$1"
+	http_get 7 || { exec 7>&-; echo "no answer on $1"; return 1; }
+	line=$("$CLI" stat -t | grep -E "^127\\.0\\.0\\.1:$1	" | tail -1)
+	exec 7>&-
+	[ -n "$line" ] || { echo "no scripted socket on $1"; return 1; }
+	stat_field "$line" 5
+}
+
+# master_has_shim PID: the process maps libluaulp.so.
+master_has_shim() { grep -q libluaulp "/proc/$1/maps"; }
+gone() { ! kill -0 "$1" 2>/dev/null; }
+childless() { ! pgrep -P "$1" >/dev/null; }
+new_pid() { [ -s "$T/nginx.pid" ] && [ "$(cat "$T/nginx.pid")" != "$1" ]; }
+# new_workers MASTER 'OLD PIDS': MASTER has two www-data workers, none of OLD.
+new_workers() {
+	local now
+	now=$(pgrep -P "$1" -u www-data | sort | tr '\n' ' ')
+	[ "$now" != "$2" ] && [ "$(wc -w <<<"$now")" = 2 ]
+}
+
+@test "nginx with the documented env directives keeps its scripts across a binary upgrade (USR2) and a reload (HUP)" {
+	id www-data >/dev/null 2>&1 || fail "no user www-data"
+	NGINX_MAIN="env LD_PRELOAD; env LUAULP_CONF; env LUAULP_LOG; env LUAULP_LOG_LEVEL;"
+	nginx_setup www-data
+	rule "port = $P1; exe = \"nginx\";"
+	# As a daemon (nginx ignores USR2 while its parent is the one that
+	# started it, as with daemon off) and by full path (it re-executes
+	# argv[0] as it is, without a PATH search).  No strace here.
+	env LUAULP_CONF="$T/luaulp.conf" LUAULP_LOG="$T/log" LUAULP_LOG_LEVEL=info \
+		LD_PRELOAD="$LIB" "$(command -v nginx)" -e "$T/error.log" -c "$T/nginx.conf" \
+		</dev/null >"$T/nginx.out" 2>&1 3>&-
+	wait_for curl -s -o /dev/null "http://127.0.0.1:$P2/" || fail "nginx did not start"
+	old=$(cat "$T/nginx.pid")
+	run scripted_on "$P1"
+	assert_success
+	name=$output
+	[[ $name == conf.test.* ]]
+	# Binary upgrade: the old master execs nginx again, with only the
+	# variables its env directives list.
+	kill -USR2 "$old"
+	wait_for new_pid "$old" || fail "no new master after USR2"
+	new=$(cat "$T/nginx.pid")
+	master_has_shim "$new" || fail "the new master $new runs without the shim"
+	run grep -c "luaulp\\[$new\\]: info: .*registered as \"$name\"" "$T/log"
+	assert_output 1
+	kill -QUIT "$old"
+	wait_for gone "$old" || fail "old master $old still there"
+	run scripted_on "$P1"
+	assert_success
+	assert_output "$name"
+	# Reload: new workers from the same master, same scripts.
+	before=$(pgrep -P "$new" -u www-data | sort | tr '\n' ' ')
+	kill -HUP "$new"
+	wait_for new_workers "$new" "$before" || fail "no new workers after HUP"
+	# The old workers finish gracefully; new connections go to new ones.
+	for w in $before; do wait_for gone "$w"; done
+	run scripted_on "$P1"
+	assert_success
+	assert_output "$name"
+	run grep -c -e warning: -e error: "$T/log"
+	assert_output 0
+	run grep -e "\\[alert\\]" -e "\\[emerg\\]" "$T/error.log"
+	assert_failure
 }
