@@ -91,7 +91,7 @@ teardown() { rm -rf "$T"; }
 	grep -q "script_dir = \"$T/scripts\"" "$T/luaulp.conf"
 	run "$CLI" check -t "$T/luaulp.conf"
 	assert_success
-	assert_output --regexp "^http-guard	accept	80	\*	\*	$T/scripts/http_guard.lua	guard	-	reset	open	(ok|unchecked)\$"
+	assert_output --regexp "^http-guard	accept	80	\*	\*	$T/scripts/http_guard.lua	guard	guard_send	reset	open	(ok|unchecked)\$"
 }
 
 @test "check: a script that fails to compile (when built with the runtime)" {

@@ -64,7 +64,7 @@ refused() {
 	local c
 	for c in 65536 1; do
 		feed "$G" guard --chunk $c <"$T/in"
-		assert_failure 3
+		assert_failure 4
 		assert_output --partial "log: http_guard: $1"
 		run head -c 24 "$T/sent"
 		assert_output "HTTP/1.1 400 Bad Request"
@@ -276,23 +276,23 @@ refused() {
 @test "limits: request line, field line, field count, head size, lines per read" {
 	{ printf 'GET /'; head -c 8200 /dev/zero | tr '\0' a; printf ' HTTP/1.1\r\nHost: a\r\n\r\n'; } >"$T/in"
 	feed "$G" guard --chunk 100 <"$T/in"
-	assert_failure 3
+	assert_failure 4
 	assert_output --partial "request line too long"
 	{ printf 'GET / HTTP/1.1\r\nX: '; head -c 8200 /dev/zero | tr '\0' a; printf '\r\n\r\n'; } >"$T/in"
 	feed "$G" guard <"$T/in"
-	assert_failure 3
+	assert_failure 4
 	assert_output --partial "field line too long"
 	{ printf 'GET / HTTP/1.1\r\n'; for i in $(seq 101); do printf 'X%d: v\r\n' "$i"; done; printf '\r\n'; } >"$T/in"
 	feed "$G" guard <"$T/in"
-	assert_failure 3
+	assert_failure 4
 	assert_output --partial "too many fields"
 	{ printf 'GET / HTTP/1.1\r\n'; for i in $(seq 40); do printf 'X%d: ' "$i"; head -c 900 /dev/zero | tr '\0' v; printf '\r\n'; done; printf '\r\n'; } >"$T/in"
 	feed "$G" guard <"$T/in"
-	assert_failure 3
+	assert_failure 4
 	assert_output --partial "request head too large"
 	for i in $(seq 3640); do printf 'GET / HTTP/1.0\r\n\r\n'; done >"$T/in"
 	feed "$G" guard --stats <"$T/in"
-	assert_failure 3
+	assert_failure 4
 	assert_output --partial "too many lines in one read"
 	assert_output --partial "budget_hits=0"
 }
@@ -304,19 +304,19 @@ refused() {
 	refused "empty lines before request line" 27
 }
 
-@test "after a refusal every later read is reset too" {
+@test "after a refusal every later read is refused too" {
 	printf 'GET / HTTP/1.1\r\nHost: a\r\nX: \0\r\n\r\nGET / HTTP/1.1\r\nHost: a\r\n\r\n' >"$T/in"
 	cat >"$T/twice.lua" <<-'EOF2'
 	function twice(d)
 		local a = guard(d)
 		local b = guard("GET / HTTP/1.1\r\nHost: a\r\n\r\n")
-		assert(a == luaulp.RESET and b == luaulp.RESET)
+		assert(a == luaulp.CLOSE and b == luaulp.CLOSE)
 		return a
 	end
 	EOF2
 	cat "$G" "$T/twice.lua" >"$T/g2.lua"
 	feed "$T/g2.lua" twice <"$T/in"
-	assert_failure 3
+	assert_failure 4
 	refute_output --partial error
 }
 
@@ -344,14 +344,14 @@ refused() {
 	{ printf 'GET / HTTP/1.1\r\nHost: a\r\nX: '; head -c 8200 /dev/zero | tr '\0' a; printf '\0\r\n\r\n'; } >"$T/in"
 	for c in 65536 8192 100 1; do
 		feed "$G" guard --chunk $c <"$T/in"
-		assert_failure 3
+		assert_failure 4
 		assert_output --partial "log: http_guard: field line too long"
 		[ ! -s "$T/out" ] || fail "the application got bytes (chunk $c)"
 	done
 	{ printf 'GET / HTTP/1.1\r\n'; for i in $(seq 40); do printf 'X%d: ' "$i"; head -c 900 /dev/zero | tr '\0' v; printf '\r\n'; done; printf '\r\n'; } >"$T/in"
 	for c in 65536 4096 7 1; do
 		feed "$G" guard --chunk $c <"$T/in"
-		assert_failure 3
+		assert_failure 4
 		assert_output --partial "log: http_guard: request head too large"
 		[ ! -s "$T/out" ] || fail "the application got bytes (chunk $c)"
 	done
@@ -359,7 +359,7 @@ refused() {
 	{ printf 'POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n'; head -c 1100 /dev/zero | tr '\0' 0; printf '5\r\nhello\r\n0\r\n\r\n'; } >"$T/in"
 	for c in 65536 100 1; do
 		feed "$G" guard --chunk $c <"$T/in"
-		assert_failure 3
+		assert_failure 4
 		assert_output --partial "log: http_guard: chunk size line too long"
 	done
 }
@@ -562,7 +562,7 @@ FRAME='\201\205\067\372\041\075\177\237\115\121\130'
 @test "without the send entry, bytes after an upgrade request are held, never passed unchecked" {
 	{ printf "$UPGRADE"; head -c 40000 /dev/zero | tr '\0' x; } >"$T/in"
 	feed "$G" guard --chunk 1000 <"$T/in"
-	assert_failure 3
+	assert_failure 4
 	assert_output --partial "too much data before the server answered the upgrade"
 	[ "$(stat -c %s "$T/out")" -eq "$(printf "$UPGRADE" | wc -c)" ]
 }

@@ -51,7 +51,7 @@ refused() {
 	local c
 	for c in 65536 1; do
 		feed "$S" filter --chunk $c <"$T/in"
-		assert_failure 3
+		assert_failure 4
 		assert_output --partial "log: sni_filter: $1"
 		run od -An -tu1 "$T/sent"
 		assert_output --regexp "^ +21 +3 +3 +0 +2 +2 +$2\$"
@@ -83,7 +83,7 @@ refused() {
 	cmp "$T/in" "$T/out"
 	with 'allow = { "*.example.org" }'
 	feed "$S" filter --chunk 3 <"$T/in"
-	assert_failure 3
+	assert_failure 4
 	assert_output --partial "server name not allowed: www.example.com"
 }
 
