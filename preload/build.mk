@@ -113,7 +113,8 @@ uninstall-preload:
 
 # make fuzz: the policy parser under libFuzzer (clang), then a short run:
 #   LSAN_OPTIONS=suppressions=tests/fuzz/policy_lsan.supp \
-#     build/tests/fuzz/policy_fuzz -max_total_time=60 tests/fuzz/policy_corpus
+#     build/tests/fuzz/policy_fuzz -artifact_prefix=build/tests/fuzz/ \
+#       -max_total_time=60 tests/fuzz/policy_corpus
 # Built with the host tests when clang is there: the tests replay the corpus.
 FUZZ_CC ?= clang-14
 ifneq ($(shell command -v $(FUZZ_CC)),)
