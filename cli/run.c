@@ -1,27 +1,40 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * luaulp run SCRIPT [options] < INPUT: feed INPUT through SCRIPT's receive
- * entry in chunks, as the kernel's receive path does, so that script authors
- * can test without a kernel.  Same runtime, same sandbox, same limits (the
- * module's defaults) and the same verdicts:
+ * luaulp run SCRIPT [options] < INPUT: one connection of the kernel module,
+ * without a kernel, so that script authors can test their scripts.  The
+ * script code is the module's own (kernel/entry.c, lualib.c, store.c: the
+ * verdicts, the luaulp table, the store, the limits); the socket around it
+ * is runtime/simsock.c, written after the module's receive and send paths.
+ *
+ * The session: the peer's bytes (INPUT, or the "peer" records of a
+ * --transcript) arrive in writes (--peer-writes sizes, default all at once;
+ * --chunk N: N bytes at a time, so every entry call gets N bytes);
+ * after each, the application reads until nothing is left, with reads of
+ * the --reads sizes in turn (default 65536; "1p" is a 1-byte MSG_PEEK, as
+ * nginx peeks): each read runs the receive entry on at most what the read
+ * wants, as the kernel does.  The "app" records of a transcript are the
+ * application's writes, through the send entry.  Then the peer closes and
+ * the application reads to the end.
  *
  *   nil, false, luaulp.PASS   the chunk is delivered unchanged   -> stdout
- *   true, luaulp.DROP         discarded
+ *   true, luaulp.DROP, ""     discarded
  *   a string                  delivered instead of the chunk     -> stdout
- *   luaulp.RESET              the connection is reset: stop, exit 3
- *   luaulp.CLOSE              graceful refusal: stop, exit 4 (what the
- *                             script sent is in --sent FILE)
- *   an error (or any other value)  per --on-error: pass (deliver the chunk)
- *                             or reset
+ *   luaulp.RESET              the connection is reset: exit 3
+ *   luaulp.CLOSE              graceful refusal: exit 4
+ *   an error (or any other value)  per --on-error: pass, reset or close
  *
- * stdout carries exactly what the application would read; luaulp.send()
- * bytes go to --sent FILE (what the peer would receive); a line per chunk
- * (-v), luaulp.log() lines and errors go to stderr.  Exit status: 0, 1 the
- * script did not load, 2 usage, 3 the connection was reset, 4 it was closed
- * gracefully.
+ * stdout carries exactly what the application reads; what the peer
+ * receives (send-entry output and luaulp.send()) goes to --sent FILE.
+ * Errors, resets and closes are reported on stderr, every entry call with
+ * -v; luaulp.log() lines too, rate-limited as in the kernel (10 lines per
+ * 5 s) unless --no-log-limit.  --repeat N plays the session N times, as N connections sharing one
+ * store (a cache's second request hits).  --peer-window N makes a peer that
+ * stops reading after N bytes: then luaulp.send() fails with ENOBUFS once
+ * 256 KiB wait, as in the kernel.  Exit status: 0, 1 the script did not
+ * load, 2 usage, 3 reset, 4 closed.
  *
- * This mirrors kernel/entry.c and kernel/lualib.c; it should move onto a
- * shared receive-path library when there is one.
+ * Transcript (--transcript FILE): records "peer N" or "app N" on a line of
+ * their own, followed by exactly N bytes and an optional newline.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -29,7 +42,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include "cli.h"
@@ -37,121 +50,72 @@
 #ifdef LUAULP_HAVE_RUNTIME
 #include <uapi/luaulp.h>
 
-#include "lauxlib.h"
-#include "lua.h"
 #include "runtime.h"
+#include "script.h"
+#include "simsock.h"
 
-#define CHUNK_MAX (64 * 1024)	/* the kernel's LUAULP_CHUNK_MAX */
+#define CHUNK_MAX	(64 * 1024)	/* the kernel's LUAULP_CHUNK_MAX */
+#define SIZES_MAX	64
 
-static const char reset_token;	/* the value of luaulp.RESET */
-static const char close_token;	/* the value of luaulp.CLOSE */
+struct sizes {
+	size_t n[SIZES_MAX];
+	bool peek[SIZES_MAX];
+	int count, next;
+};
 
 struct run {
 	FILE *sent;
 	bool verbose;
-	struct luaulp_stats st;
+	unsigned long calls[2];		/* receive, send entry calls */
+	struct sizes reads, peer_writes;
 };
 
-static struct run *run_of(lua_State *L)
+/* What the peer receives. */
+static void to_peer(void *arg, const char *p, size_t len)
 {
-	return luaulp_rt_owner(L);
+	struct run *r = arg;
+
+	if (r->sent)
+		fwrite(p, 1, len, r->sent);
 }
 
-static int l_send(lua_State *L)
+static const char *verdict_name(enum luaulp_verdict v)
 {
-	struct run *r = run_of(L);
-	size_t len;
-	const char *s = luaL_checklstring(L, 1, &len);
-
-	if (r->sent && fwrite(s, 1, len, r->sent) != len) {
-		lua_pushnil(L);
-		lua_pushfstring(L, "error %d", EIO);
-		return 2;
-	}
-	r->st.kernel_sent += len;
-	lua_pushinteger(L, (lua_Integer)len);
-	return 1;
-}
-
-static int l_log(lua_State *L)
-{
-	fprintf(stderr, "log: %s\n", luaL_checkstring(L, 1));
-	return 0;
-}
-
-static int l_time(lua_State *L)
-{
-	lua_pushinteger(L, (lua_Integer)time(NULL));
-	return 1;
-}
-
-static int l_clock(lua_State *L)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	lua_pushinteger(L, (lua_Integer)ts.tv_sec * 1000 + ts.tv_nsec / 1000000);
-	return 1;
-}
-
-/* Protected. */
-static int lib_open(lua_State *L)
-{
-	static const luaL_Reg funcs[] = {
-		{ "send", l_send }, { "log", l_log },
-		{ "time", l_time }, { "clock", l_clock },
-		{ NULL, NULL }
+	static const char *const names[] = {
+		[LUAULP_PASS] = "pass", [LUAULP_DROP] = "drop",
+		[LUAULP_REPLACE] = "replace", [LUAULP_RESET] = "reset",
+		[LUAULP_CLOSE] = "close",
 	};
 
-	if (lua_getglobal(L, "luaulp") != LUA_TTABLE) {
-		lua_pop(L, 1);
-		lua_newtable(L);
-		lua_pushvalue(L, -1);
-		lua_setglobal(L, "luaulp");
-	}
-	luaL_setfuncs(L, funcs, 0);
-	lua_pushboolean(L, 0);
-	lua_setfield(L, -2, "PASS");
-	lua_pushboolean(L, 1);
-	lua_setfield(L, -2, "DROP");
-	lua_pushlightuserdata(L, (void *)&reset_token);
-	lua_setfield(L, -2, "RESET");
-	lua_pushlightuserdata(L, (void *)&close_token);
-	lua_setfield(L, -2, "CLOSE");
-	lua_createtable(L, 0, 5);
-	lua_pushliteral(L, "inet");
-	lua_setfield(L, -2, "family");
-	lua_pushliteral(L, "127.0.0.1");
-	lua_setfield(L, -2, "local_addr");
-	lua_pushinteger(L, 80);
-	lua_setfield(L, -2, "local_port");
-	lua_pushliteral(L, "127.0.0.1");
-	lua_setfield(L, -2, "remote_addr");
-	lua_pushinteger(L, 40000);
-	lua_setfield(L, -2, "remote_port");
-	lua_setfield(L, -2, "socket");
-	return 0;
+	return names[v];
 }
 
-struct call {
-	const char *name;
-	const char *data;
-	size_t len;
-	bool nonblock;
-};
-
-/* Protected. */
-static int entry_call(lua_State *L)
+/* A line per entry call with -v; errors, resets and closes always. */
+static void trace(void *arg, const struct luaulp_entry *e)
 {
-	struct call *c = lua_touserdata(L, 1);
+	struct run *r = arg;
+	const char *dir = e->send ? "send " : "";
+	unsigned long i = ++r->calls[e->send];
 
-	if (lua_getglobal(L, c->name) != LUA_TFUNCTION)
-		return luaL_error(L, "entry '%s' is not a function", c->name);
-	lua_pushlstring(L, c->data, c->len);
-	lua_pushinteger(L, (lua_Integer)c->len);
-	lua_pushboolean(L, c->nonblock);
-	lua_call(L, 3, 1);
-	return 1;
+	if (e->error) {
+		fprintf(stderr, "%schunk %lu: %zu bytes: error: %s\n", dir, i,
+			e->filled, e->error);
+		if (e->verdict == LUAULP_RESET || e->verdict == LUAULP_CLOSE)
+			fprintf(stderr, "%schunk %lu: %s (on-error %s)\n", dir,
+				i, verdict_name(e->verdict),
+				verdict_name(e->verdict));
+		return;
+	}
+	if (e->verdict == LUAULP_REPLACE) {
+		if (r->verbose)
+			fprintf(stderr, "%schunk %lu: %zu bytes: replace with %zu bytes\n",
+				dir, i, e->filled, e->outlen);
+		return;
+	}
+	if (r->verbose || e->verdict == LUAULP_RESET ||
+	    e->verdict == LUAULP_CLOSE)
+		fprintf(stderr, "%schunk %lu: %zu bytes: %s\n", dir, i,
+			e->filled, verdict_name(e->verdict));
 }
 
 static char *read_all(FILE *f, size_t *len)
@@ -184,171 +148,265 @@ static char *read_all(FILE *f, size_t *len)
 	return buf;
 }
 
-/* Returns 0 to go on, 3 when the connection is reset. */
-static int one_chunk(struct run *r, struct luaulp_rt *rt, struct call *c,
-		     int onerror, unsigned long idx)
+/* "N[p],N[p],..." with each N in 1..CHUNK_MAX (p: a peek, if PEEK_OK). */
+static int parse_sizes(const char *opt, const char *arg, struct sizes *sz,
+		       bool peek_ok)
 {
-	lua_State *L = luaulp_rt_lua(rt);
-	const char *why = NULL, *s;
-	size_t n;
-	int err;
+	const char *p = arg;
+	bool consumes = false;
+	char *end;
 
-	r->st.recv_calls++;
-	r->st.bytes_in += c->len;
-	lua_pushcfunction(L, entry_call);
-	lua_pushlightuserdata(L, c);
-	err = luaulp_rt_pcall(rt, 1, 1);
-	if (err) {
-		if (err == -ETIME)
-			r->st.budget_hits++;
-		else if (err == -ENOMEM)
-			r->st.memory_hits++;
-		why = luaulp_rt_error(rt);
-		goto failed;
-	}
-	switch (lua_type(L, -1)) {
-	case LUA_TNIL:
-		goto pass;
-	case LUA_TBOOLEAN:
-		if (!lua_toboolean(L, -1))
-			goto pass;
-		r->st.discards++;
-		if (r->verbose)
-			fprintf(stderr, "chunk %lu: %zu bytes: drop\n", idx, c->len);
-		break;
-	case LUA_TSTRING:
-		s = lua_tolstring(L, -1, &n);
-		fwrite(s, 1, n, stdout);
-		r->st.replacements++;
-		if (r->verbose)
-			fprintf(stderr, "chunk %lu: %zu bytes: replace with %zu bytes\n",
-				idx, c->len, n);
-		break;
-	case LUA_TLIGHTUSERDATA:
-		if (lua_touserdata(L, -1) == &reset_token) {
-			lua_pop(L, 1);
-			r->st.resets++;
-			fprintf(stderr, "chunk %lu: %zu bytes: reset\n", idx, c->len);
-			return 3;
+	sz->count = 0;
+	while (*p) {
+		unsigned long v;
+
+		errno = 0;
+		v = strtoul(p, &end, 10);
+		if (errno || end == p || v < 1 || v > CHUNK_MAX ||
+		    sz->count == SIZES_MAX)
+			goto bad;
+		sz->n[sz->count] = v;
+		sz->peek[sz->count] = false;
+		if (*end == 'p' && peek_ok) {
+			sz->peek[sz->count] = true;
+			end++;
+		} else {
+			consumes = true;
 		}
-		if (lua_touserdata(L, -1) == &close_token) {
-			lua_pop(L, 1);
-			r->st.closes++;
-			fprintf(stderr, "chunk %lu: %zu bytes: close\n", idx, c->len);
-			return 4;
+		sz->count++;
+		if (*end == ',')
+			end++;
+		else if (*end)
+			goto bad;
+		p = end;
+	}
+	if (sz->count && consumes)
+		return 0;
+bad:
+	fprintf(stderr, "%s: run: --%s \"%s\" is not in 1..%d%s\n", prog, opt,
+		arg, CHUNK_MAX, peek_ok ? " (a list, \"p\" for a peek, one read at least)" : "");
+	return 2;
+}
+
+/* The application reads until nothing is left (-EAGAIN) or the end;
+ * returns 0, or -ECONNRESET. */
+static int drain(struct run *r, struct luaulp_simsock *s)
+{
+	static char buf[CHUNK_MAX];
+
+	for (;;) {
+		struct sizes *sz = &r->reads;
+		int i = sz->next;
+		ssize_t n;
+
+		sz->next = (sz->next + 1) % sz->count;
+		n = luaulp_simsock_read(s, buf, sz->n[i],
+					sz->peek[i] ? MSG_PEEK : 0);
+		if (n == -EAGAIN || n == 0)
+			return 0;
+		if (n < 0)
+			return (int)n;
+		if (!sz->peek[i])
+			fwrite(buf, 1, n, stdout);
+	}
+}
+
+static void peer_writes(struct run *r, struct luaulp_simsock *s,
+			const char *p, size_t len)
+{
+	struct sizes *sz = &r->peer_writes;
+
+	while (len) {
+		size_t n = len;
+
+		if (sz->count) {
+			n = sz->n[sz->next] < len ? sz->n[sz->next] : len;
+			sz->next = (sz->next + 1) % sz->count;
 		}
-		/* fall through */
-	default:
-		lua_pop(L, 1);
-		why = "entry returned no verdict (nil, boolean, string, luaulp.RESET or luaulp.CLOSE)";
-		goto failed;
+		luaulp_simsock_peer(s, p, n, false);
+		if (drain(r, s))
+			return;
+		p += n;
+		len -= n;
 	}
-	lua_pop(L, 1);
-	return 0;
-pass:
-	lua_pop(L, 1);
-	fwrite(c->data, 1, c->len, stdout);
-	if (r->verbose)
-		fprintf(stderr, "chunk %lu: %zu bytes: pass\n", idx, c->len);
-	return 0;
-failed:
-	r->st.errors++;
-	fprintf(stderr, "chunk %lu: %zu bytes: error: %s\n", idx, c->len, why);
-	if (onerror == LUAULP_ONERROR_RESET) {
-		r->st.resets++;
-		fprintf(stderr, "chunk %lu: reset (on-error reset)\n", idx);
-		return 3;
+}
+
+/* The transcript's records in order; 0, 2 on a malformed transcript. */
+static int play_transcript(struct run *r, struct luaulp_simsock *s,
+			   const char *t, size_t tlen)
+{
+	size_t off = 0;
+
+	while (off < tlen) {
+		char who[8];
+		unsigned long n;
+		int used = 0;
+		const char *nl = memchr(t + off, '\n', tlen - off);
+
+		if (!nl || sscanf(t + off, "%7s %lu%n", who, &n, &used) != 2 ||
+		    t + off + used != nl || n > tlen - (nl + 1 - t)) {
+			fprintf(stderr, "%s: run: transcript: bad record at byte %zu\n",
+				prog, off);
+			return 2;
+		}
+		off = nl + 1 - t;
+		if (!strcmp(who, "peer")) {
+			peer_writes(r, s, t + off, n);
+		} else if (!strcmp(who, "app")) {
+			ssize_t w = luaulp_simsock_write(s, t + off, n);
+
+			if (w >= 0 && (size_t)w < n)
+				fprintf(stderr, "app: %zd of %lu bytes written\n",
+					w, n);
+			else if (w < 0)
+				fprintf(stderr, "app: write: %s\n", strerror(-w));
+			drain(r, s);
+		} else {
+			fprintf(stderr, "%s: run: transcript: \"%s\" is not peer or app\n",
+				prog, who);
+			return 2;
+		}
+		off += n;
+		if (off < tlen && t[off] == '\n')
+			off++;
+		if (luaulp_simsock_was_reset(s) || luaulp_simsock_was_closed(s))
+			break;
 	}
-	fwrite(c->data, 1, c->len, stdout);
 	return 0;
 }
 
-static void print_stats(const struct run *r)
+static void print_stats(const struct luaulp_stats *st)
 {
 	fprintf(stderr, "recv_calls=%llu bytes_in=%llu discards=%llu "
 		"replacements=%llu resets=%llu errors=%llu budget_hits=%llu "
-		"memory_hits=%llu kernel_sent=%llu\n",
-		(unsigned long long)r->st.recv_calls,
-		(unsigned long long)r->st.bytes_in,
-		(unsigned long long)r->st.discards,
-		(unsigned long long)r->st.replacements,
-		(unsigned long long)r->st.resets,
-		(unsigned long long)r->st.errors,
-		(unsigned long long)r->st.budget_hits,
-		(unsigned long long)r->st.memory_hits,
-		(unsigned long long)r->st.kernel_sent);
+		"memory_hits=%llu kernel_sent=%llu",
+		(unsigned long long)st->recv_calls,
+		(unsigned long long)st->bytes_in,
+		(unsigned long long)st->discards,
+		(unsigned long long)st->replacements,
+		(unsigned long long)st->resets,
+		(unsigned long long)st->errors,
+		(unsigned long long)st->budget_hits,
+		(unsigned long long)st->memory_hits,
+		(unsigned long long)st->kernel_sent);
+	if (st->send_calls || st->closes)
+		fprintf(stderr, " send_calls=%llu bytes_out=%llu closes=%llu",
+			(unsigned long long)st->send_calls,
+			(unsigned long long)st->bytes_out,
+			(unsigned long long)st->closes);
+	fputc('\n', stderr);
 }
 
 static int usage(void)
 {
-	fprintf(stderr, "Usage: %s run SCRIPT [--entry F] [--chunk N] [--nonblock]\n"
-		"       [--on-error pass|reset] [--sent FILE] [--stats] [-v] < INPUT\n",
-		prog);
+	fprintf(stderr, "Usage: %s run SCRIPT [--entry F] [--send-entry F] [--reads N[p],...]\n"
+		"       [--chunk N] [--peer-writes N,...] [--transcript FILE] [--repeat N]\n"
+		"       [--peer-window N] [--nonblock] [--on-error pass|reset|close]\n"
+		"       [--sent FILE] [--stats] [--no-log-limit] [-v] < INPUT\n", prog);
 	return 2;
 }
 
-int cmd_run(int argc, char **argv)
+struct opts {
+	const char *entry, *send_entry, *script, *transcript;
+	int onerror;
+	unsigned long repeat;
+	size_t window;
+	bool stats, nonblock, log_unlimited;
+};
+
+static int parse(int argc, char **argv, struct run *r, struct opts *o)
 {
 	static const struct option longopts[] = {
 		{ "entry", required_argument, NULL, 'e' },
+		{ "send-entry", required_argument, NULL, 'E' },
 		{ "chunk", required_argument, NULL, 'c' },
+		{ "reads", required_argument, NULL, 'r' },
+		{ "peer-writes", required_argument, NULL, 'w' },
+		{ "transcript", required_argument, NULL, 't' },
+		{ "repeat", required_argument, NULL, 'R' },
+		{ "peer-window", required_argument, NULL, 'W' },
 		{ "nonblock", no_argument, NULL, 'n' },
 		{ "on-error", required_argument, NULL, 'o' },
 		{ "sent", required_argument, NULL, 's' },
 		{ "stats", no_argument, NULL, 'S' },
 		{ "verbose", no_argument, NULL, 'v' },
+		{ "no-log-limit", no_argument, NULL, 'L' },
 		{ NULL, 0, NULL, 0 }
 	};
-	struct run r = { 0 };
-	struct call c = { .name = "recv" };
-	struct luaulp_rt *rt = NULL;
-	const char *script;
-	char *src = NULL, *input = NULL, *end;
-	size_t src_len, in_len, chunk = CHUNK_MAX;
-	bool stats = false;
-	int opt, onerror = LUAULP_ONERROR_PASS, ret = 1;
-	FILE *f;
+	char *end;
+	int opt;
 
 	while ((opt = getopt_long(argc, argv, "e:c:no:s:Sv", longopts, NULL)) != -1) {
 		switch (opt) {
 		case 'e':
-			c.name = optarg;
+			o->entry = optarg;
+			break;
+		case 'E':
+			o->send_entry = optarg;
 			break;
 		case 'c':
+			/* Fixed chunks: the peer sends N bytes at a time, the
+			 * application reads each before the next comes. */
+			if (parse_sizes("chunk", optarg, &r->peer_writes, false) ||
+			    r->peer_writes.count != 1)
+				return 2;
+			break;
+		case 'r':
+			if (parse_sizes("reads", optarg, &r->reads, true))
+				return 2;
+			break;
+		case 'w':
+			if (parse_sizes("peer-writes", optarg, &r->peer_writes, false))
+				return 2;
+			break;
+		case 't':
+			o->transcript = optarg;
+			break;
+		case 'R':
+		case 'W':
 			errno = 0;
-			chunk = strtoul(optarg, &end, 10);
-			if (errno || *end || chunk < 1 || chunk > CHUNK_MAX) {
-				fprintf(stderr, "%s: run: --chunk \"%s\" is not in 1..%d\n",
-					prog, optarg, CHUNK_MAX);
+			if (opt == 'R')
+				o->repeat = strtoul(optarg, &end, 10);
+			else
+				o->window = strtoul(optarg, &end, 10);
+			if (errno || *end || (opt == 'R' && !o->repeat)) {
+				fprintf(stderr, "%s: run: bad number \"%s\"\n",
+					prog, optarg);
 				return 2;
 			}
 			break;
 		case 'n':
-			c.nonblock = true;
+			o->nonblock = true;
 			break;
 		case 'o':
-			if (!strcmp(optarg, "pass"))
-				onerror = LUAULP_ONERROR_PASS;
-			else if (!strcmp(optarg, "reset"))
-				onerror = LUAULP_ONERROR_RESET;
-			else {
-				fprintf(stderr, "%s: run: --on-error \"%s\" is not pass or reset\n",
+			if (!strcmp(optarg, "pass")) {
+				o->onerror = LUAULP_ONERROR_PASS;
+			} else if (!strcmp(optarg, "reset")) {
+				o->onerror = LUAULP_ONERROR_RESET;
+			} else if (!strcmp(optarg, "close")) {
+				o->onerror = LUAULP_ONERROR_CLOSE;
+			} else {
+				fprintf(stderr, "%s: run: --on-error \"%s\" is not pass, reset or close\n",
 					prog, optarg);
 				return 2;
 			}
 			break;
 		case 's':
-			r.sent = fopen(optarg, "wb");
-			if (!r.sent) {
-				fprintf(stderr, "%s: run: %s: %s\n", prog, optarg, strerror(errno));
+			r->sent = fopen(optarg, "wb");
+			if (!r->sent) {
+				fprintf(stderr, "%s: run: %s: %s\n", prog, optarg,
+					strerror(errno));
 				return 1;
 			}
 			break;
 		case 'S':
-			stats = true;
+			o->stats = true;
 			break;
 		case 'v':
-			r.verbose = true;
+			r->verbose = true;
+			break;
+		case 'L':
+			o->log_unlimited = true;
 			break;
 		default:
 			return usage();
@@ -356,52 +414,126 @@ int cmd_run(int argc, char **argv)
 	}
 	if (optind + 1 != argc)
 		return usage();
-	script = argv[optind];
-	f = fopen(script, "rb");
+	o->script = argv[optind];
+	return 0;
+}
+
+static char *read_file(const char *path, size_t *len)
+{
+	FILE *f = fopen(path, "rb");
+	char *s;
+
 	if (!f) {
-		fprintf(stderr, "%s: run: %s: %s\n", prog, script, strerror(errno));
-		goto out;
+		fprintf(stderr, "%s: run: %s: %s\n", prog, path, strerror(errno));
+		return NULL;
 	}
-	src = read_all(f, &src_len);
+	s = read_all(f, len);
 	fclose(f);
-	input = read_all(stdin, &in_len);
-	if (!src || !input) {
-		fprintf(stderr, "%s: run: cannot read the script or the input\n", prog);
+	if (!s)
+		fprintf(stderr, "%s: run: cannot read %s\n", prog, path);
+	return s;
+}
+
+/* One connection: 0, 1 (the script did not load), 2, 3 reset, 4 closed. */
+static int connection(struct run *r, const struct opts *o,
+		      struct luaulp_store *store, const char *src,
+		      size_t src_len, const char *input, size_t in_len,
+		      struct luaulp_stats *total)
+{
+	struct luaulp_simsock_cfg cfg = {
+		.store = store,
+		.to_peer = to_peer,
+		.arg = r,
+		.peer_window = o->window,
+		.nonblock = o->nonblock,
+		.log_unlimited = o->log_unlimited,
+		.trace = trace,
+		.info = {
+			.local_addr = "127.0.0.1", .local_port = 80,
+			.remote_addr = "127.0.0.1", .remote_port = 40000,
+		},
+	};
+	const struct luaulp_stats *st;
+	struct luaulp_simsock *s;
+	char chunkname[512];
+	int ret = 0;
+
+	if (luaulp_simsock_create(&s, &cfg)) {
+		fprintf(stderr, "%s: run: out of memory\n", prog);
+		return 1;
+	}
+	snprintf(chunkname, sizeof(chunkname), "@%s", o->script);
+	if (luaulp_simsock_load(s, src, src_len, chunkname)) {
+		fprintf(stderr, "%s\n", luaulp_simsock_error(s));
+		luaulp_simsock_destroy(s);
+		return 1;
+	}
+	luaulp_simsock_set_entries(s, o->entry, o->send_entry);
+	luaulp_simsock_set_onerror(s, o->onerror);
+	r->reads.next = r->peer_writes.next = 0;
+	if (o->transcript)
+		ret = play_transcript(r, s, input, in_len);
+	else
+		peer_writes(r, s, input, in_len);
+	if (!ret) {
+		luaulp_simsock_peer(s, NULL, 0, true);
+		drain(r, s);
+		if (luaulp_simsock_was_reset(s))
+			ret = 3;
+		else if (luaulp_simsock_was_closed(s))
+			ret = 4;
+	}
+	st = luaulp_simsock_stats(s);
+	for (size_t i = 0; i < sizeof(*st) / sizeof(__u64); i++)
+		((__u64 *)total)[i] += ((const __u64 *)st)[i];
+	luaulp_simsock_destroy(s);
+	return ret;
+}
+
+int cmd_run(int argc, char **argv)
+{
+	struct run r = { 0 };
+	struct opts o = {
+		.entry = "recv", .repeat = 1, .onerror = LUAULP_ONERROR_PASS,
+	};
+	struct luaulp_stats total = { 0 };
+	struct luaulp_store *store = NULL;
+	char *src = NULL, *input = NULL;
+	size_t src_len, in_len;
+	int ret;
+
+	r.reads.n[0] = CHUNK_MAX;
+	r.reads.count = 1;
+	ret = parse(argc, argv, &r, &o);
+	if (ret)
+		goto out;
+	ret = 1;
+	src = read_file(o.script, &src_len);
+	if (!src)
+		goto out;
+	input = o.transcript ? read_file(o.transcript, &in_len) :
+			       read_all(stdin, &in_len);
+	if (!input) {
+		if (!o.transcript)
+			fprintf(stderr, "%s: run: cannot read the input\n", prog);
 		goto out;
 	}
-	if (luaulp_rt_create(&rt, NULL)) {
+	store = luaulp_store_create();
+	if (!store) {
 		fprintf(stderr, "%s: run: out of memory\n", prog);
 		goto out;
 	}
-	luaulp_rt_set_owner(rt, &r);
-	lua_pushcfunction(luaulp_rt_lua(rt), lib_open);
-	if (luaulp_rt_pcall(rt, 0, 0)) {
-		fprintf(stderr, "%s: run: %s\n", prog, luaulp_rt_error(rt));
-		goto out;
-	}
-	{
-		char chunkname[512];
-
-		snprintf(chunkname, sizeof(chunkname), "@%s", script);
-		if (luaulp_rt_exec(rt, src, src_len, chunkname, NULL, 0)) {
-			fprintf(stderr, "%s\n", luaulp_rt_error(rt));
-			goto out;
-		}
-	}
-	ret = 0;
-	for (size_t off = 0, i = 1; off < in_len; off += chunk, i++) {
-		c.data = input + off;
-		c.len = in_len - off < chunk ? in_len - off : chunk;
-		ret = one_chunk(&r, rt, &c, onerror, i);
-		if (ret)
+	for (unsigned long i = 0; i < o.repeat; i++) {
+		ret = connection(&r, &o, store, src, src_len, input, in_len,
+				 &total);
+		if (ret == 1 || ret == 2)
 			break;
 	}
 	fflush(stdout);
-	if (stats)
-		print_stats(&r);
+	if (o.stats)
+		print_stats(&total);
 out:
-	if (rt)
-		luaulp_rt_destroy(rt);
+	luaulp_store_destroy(store);
 	if (r.sent)
 		fclose(r.sent);
 	free(src);

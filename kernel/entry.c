@@ -1,194 +1,137 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * The one runner into a socket's entry functions: push the bytes, call the
- * entry under the runtime's budget, turn its result into a verdict, apply the
- * on-error policy, account the call.
+ * The one runner into a socket's entry functions, shared by luaulp.ko and
+ * `luaulp run` (script.h): make the chunk a Lua string, call the entry under
+ * the runtime's budget, turn its result into a verdict, apply the on-error
+ * policy, count the call.
  *
- * Context: process context, ctx->lock held, socket lock not held.
+ * The chunk's string is the only copy the script path makes: with a fill
+ * function the embedder writes the bytes (from TCP, from the application)
+ * straight into it, and for PASS it is also what gets delivered.
+ *
+ * Context: process context, the state serialised by the caller (the
+ * module's ctx->lock), no spinlock held.
  */
-#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
-
+#ifdef __KERNEL__
 #include <linux/errno.h>
-#include <linux/mm.h>
-#include <linux/ratelimit.h>
-#include <linux/slab.h>
 #include <linux/string.h>
-#include <net/tcp.h>
+#else
+#include <errno.h>
+#include <string.h>
+#endif
 
 #include "lua.h"
 #include "lauxlib.h"
 
-#include "luaulp.h"
 #include "runtime.h"
+#include "script.h"
 
-/* The values of luaulp.RESET and luaulp.CLOSE: light userdata only we
- * can make. */
+/* The values of luaulp.RESET and luaulp.CLOSE: light userdata only we can
+ * make. */
 const char luaulp_reset_token;
 const char luaulp_close_token;
 
-struct entry_call {
-	const char *name;
-	const char *data;
-	size_t len;
-	bool nonblock;
-};
+/* Short strings are interned from their bytes: a chunk this small is read
+ * into the C stack first (Lua's LUAI_MAXSHORTLEN). */
+#define SHORT_MAX	40
 
-/* Protected: every allocation (the data string) may raise. */
-static int entry_call(lua_State *L)
+/* Push the chunk: the bytes given, or FILL's into a fresh string, and
+ * anchor it in the state's CHUNK slot, so that it outlives an error in the
+ * entry (the on-error policy may deliver it).  0 if FILL gave nothing
+ * (*got: its result).  Protected: allocations raise. */
+static int push_chunk(lua_State *L, struct luaulp_rt *rt,
+		      struct luaulp_entry *e, int *got)
 {
-	struct entry_call *c = lua_touserdata(L, 1);
+	char small[SHORT_MAX];
+	char *buf;
+	int n;
 
-	if (lua_getglobal(L, c->name) != LUA_TFUNCTION)
-		return luaL_error(L, "entry '%s' is not a function", c->name);
-	lua_pushlstring(L, c->data, c->len);
-	lua_pushinteger(L, c->len);
-	lua_pushboolean(L, c->nonblock);
-	lua_call(L, 3, 1);
+	if (!e->fill) {
+		lua_pushlstring(L, e->data, e->len);
+		n = e->len;
+	} else {
+		buf = e->len <= SHORT_MAX ? small : luaulp_rt_pushbuf(L, e->len);
+		n = e->fill(e->fill_arg, buf, e->len);
+		*got = n;
+		if (n <= 0)
+			return 0;
+		if (buf == small)
+			lua_pushlstring(L, small, n);
+		else if ((size_t)n < e->len)
+			/* TCP gave less than it said it held: the string
+			 * must have the length of the bytes. */
+			lua_pushlstring(L, buf, n);
+	}
+	e->filled = n;
+	luaulp_rt_slot_set(rt, LUAULP_RT_CHUNK, -1);
 	return 1;
 }
 
-/*
- * The abortive verdict: RST to the peer, ECONNRESET (once, then end of
- * stream) to the application, and, as TCP's abort does, whatever the
- * application had queued is lost.  Takes the socket lock itself.
- */
-void luaulp_reset(struct luaulp_sock *ctx)
-{
-	set_bit(LUAULP_F_RX_RESET, &ctx->flags);
-	tcp_abort(ctx->sk, ECONNRESET);
-}
+struct call {
+	struct luaulp_rt *rt;
+	struct luaulp_entry *e;
+	int got;
+};
 
-/*
- * What the application's call learns of a reset verdict: ECONNRESET the
- * first time (TCP's pending error is consumed with it, so no later call
- * reports it again, whatever the peer had sent before), 0 after.
- */
-int luaulp_reset_error(struct luaulp_sock *ctx)
+/* Protected; leaves the chunk's string and the entry's result. */
+static int entry_call(lua_State *L)
 {
-	if (test_and_set_bit(LUAULP_F_RESET_SEEN, &ctx->flags))
+	struct call *c = lua_touserdata(L, 1);
+	struct luaulp_entry *e = c->e;
+
+	if (!push_chunk(L, c->rt, e, &c->got))
 		return 0;
-	sock_error(ctx->sk);
-	return -ECONNRESET;
+	if (lua_getglobal(L, e->name) != LUA_TFUNCTION)
+		return luaL_error(L, "entry '%s' is not a function", e->name);
+	/* chunk, entry, chunk, size, nonblock */
+	lua_pushvalue(L, -2);
+	lua_pushinteger(L, (lua_Integer)e->filled);
+	lua_pushboolean(L, e->nonblock);
+	lua_call(L, 3, 1);
+	return 2;
 }
 
-/*
- * The graceful verdict: what the script queued goes out after everything
- * the application already queued, then a FIN; the peer's further input is
- * dropped and the application reads end of stream (and gets EPIPE if it
- * writes).  Process context, no lock needed (the socket lock is taken
- * where TCP needs it).
- */
-void luaulp_close_gracefully(struct luaulp_sock *ctx)
+static void count_call(struct luaulp_entry *e, struct luaulp_stats *st)
 {
-	struct sock *sk = ctx->sk;
-
-	if (test_and_set_bit(LUAULP_F_CLOSING, &ctx->flags))
-		return;
-	luaulp_tx_fin(ctx);
-	/* Readers see the end of stream now. */
-	sk->sk_data_ready(sk);
+	if (e->send) {
+		st->send_calls++;
+		st->bytes_out += e->filled;
+	} else {
+		st->recv_calls++;
+		st->bytes_in += e->filled;
+	}
 }
 
-/*
- * Take the Lua state.  A blocking caller waits (interruptibly); a
- * non-blocking one never does: -EAGAIN at once, and its readiness edge is
- * re-armed when the owner lets go, so it comes back.
- */
-int luaulp_state_lock(struct luaulp_sock *ctx, bool nonblock, bool send)
+enum luaulp_verdict luaulp_entry_fail(void *owner, struct luaulp_entry *e,
+				      struct luaulp_stats *st, int err,
+				      const char *msg)
 {
-	if (!nonblock)
-		return mutex_lock_interruptible(&ctx->lock) ? -ERESTARTSYS : 0;
-	if (mutex_trylock(&ctx->lock))
-		return 0;
-	set_bit(send ? LUAULP_F_STATE_TX_REARM : LUAULP_F_STATE_RX_REARM,
-		&ctx->flags);
-	/* The owner may have let go before it could see the bit. */
-	return mutex_trylock(&ctx->lock) ? 0 : -EAGAIN;
-}
-
-void luaulp_state_unlock(struct luaulp_sock *ctx)
-{
-	mutex_unlock(&ctx->lock);
-	if (test_and_clear_bit(LUAULP_F_STATE_RX_REARM, &ctx->flags))
-		ctx->sk->sk_data_ready(ctx->sk);
-	if (test_and_clear_bit(LUAULP_F_STATE_TX_REARM, &ctx->flags))
-		luaulp_tx_wake(ctx);
-}
-
-static void log_error(struct luaulp_sock *ctx, const char *msg)
-{
-	struct sock *sk = ctx->sk;
-
-	if (sk->sk_family == AF_INET6)
-		pr_warn_ratelimited("[%pI6c]:%u -> [%pI6c]:%u: %s\n",
-				    &sk->sk_v6_rcv_saddr, sk->sk_num,
-				    &sk->sk_v6_daddr, ntohs(sk->sk_dport), msg);
-	else
-		pr_warn_ratelimited("%pI4:%u -> %pI4:%u: %s\n",
-				    &sk->sk_rcv_saddr, sk->sk_num,
-				    &sk->sk_daddr, ntohs(sk->sk_dport), msg);
-}
-
-static enum luaulp_verdict entry_failed(struct luaulp_sock *ctx, int err,
-					const char *msg)
-{
-	ctx->stats.errors++;
+	st->errors++;
 	if (err == -ETIME)
-		ctx->stats.budget_hits++;
+		st->budget_hits++;
 	else if (err == -ENOMEM)
-		ctx->stats.memory_hits++;
-	strscpy(ctx->error, msg, sizeof(ctx->error));
-	log_error(ctx, msg);
-	switch (ctx->onerror) {
+		st->memory_hits++;
+	e->error = msg;
+	luaulp_emb_error(owner, msg);
+	switch (e->onerror) {
 	case LUAULP_ONERROR_RESET:
-		ctx->stats.resets++;
+		st->resets++;
 		return LUAULP_RESET;
 	case LUAULP_ONERROR_CLOSE:
-		ctx->stats.closes++;
+		st->closes++;
 		return LUAULP_CLOSE;
 	default:
 		return LUAULP_PASS;
 	}
 }
 
-enum luaulp_verdict luaulp_entry_run(struct luaulp_sock *ctx, bool send,
-				     const char *data, size_t len,
-				     bool nonblock, const char **out,
-				     size_t *outlen)
+/* The result on the top of the stack, the chunk below it. */
+static enum luaulp_verdict verdict_of(struct luaulp_rt *rt,
+				      struct luaulp_entry *e,
+				      struct luaulp_stats *st)
 {
-	struct entry_call c = {
-		.name = send ? ctx->send_entry : ctx->entry,
-		.data = data,
-		.len = len,
-		.nonblock = nonblock,
-	};
-	enum luaulp_verdict v;
-	lua_State *L;
+	lua_State *L = luaulp_rt_lua(rt);
 	void *token;
-	int err;
-
-	if (send) {
-		ctx->stats.send_calls++;
-		ctx->stats.bytes_out += len;
-	} else {
-		ctx->stats.recv_calls++;
-		ctx->stats.bytes_in += len;
-	}
-
-	if (!ctx->rt)
-		return entry_failed(ctx, -EINVAL, "entry set but no script loaded");
-	L = luaulp_rt_lua(ctx->rt);
-	/* No allocation before the protected call: a light C function and a
-	 * light userdata fit in the stack Lua guarantees. */
-	lua_pushcfunction(L, entry_call);
-	lua_pushlightuserdata(L, &c);
-	err = luaulp_rt_pcall(ctx->rt, 1, 1);
-	if (err) {
-		/* Nothing left on the stack: keep luaulp_entry_done's pop
-		 * balanced. */
-		lua_pushnil(L);
-		return entry_failed(ctx, err, luaulp_rt_error(ctx->rt));
-	}
 
 	switch (lua_type(L, -1)) {
 	case LUA_TNIL:
@@ -196,35 +139,92 @@ enum luaulp_verdict luaulp_entry_run(struct luaulp_sock *ctx, bool send,
 	case LUA_TBOOLEAN:
 		if (!lua_toboolean(L, -1))
 			return LUAULP_PASS;
-		ctx->stats.discards++;
+		st->discards++;
 		return LUAULP_DROP;
 	case LUA_TSTRING:
-		/* The string stays on the stack, so it stays alive, until
-		 * luaulp_entry_done(): the caller copies it once, where it
-		 * goes. */
-		*out = lua_tolstring(L, -1, outlen);
-		ctx->stats.replacements++;
-		return *outlen ? LUAULP_REPLACE : LUAULP_DROP;
+		st->replacements++;
+		e->out = lua_tolstring(L, -1, &e->outlen);
+		return e->outlen ? LUAULP_REPLACE : LUAULP_DROP;
 	case LUA_TLIGHTUSERDATA:
 		token = lua_touserdata(L, -1);
 		if (token == &luaulp_reset_token) {
-			ctx->stats.resets++;
+			st->resets++;
 			return LUAULP_RESET;
 		}
 		if (token == &luaulp_close_token) {
-			ctx->stats.closes++;
+			st->closes++;
 			return LUAULP_CLOSE;
 		}
-		fallthrough;
+		break;
 	default:
-		v = entry_failed(ctx, -EINVAL,
-				 "entry returned no verdict (nil, boolean, string, luaulp.RESET or luaulp.CLOSE)");
-		return v;
+		break;
 	}
+	return luaulp_entry_fail(luaulp_rt_owner(L), e, st, -EINVAL,
+				 "entry returned no verdict (nil, boolean, string, luaulp.RESET or luaulp.CLOSE)");
 }
 
-void luaulp_entry_done(struct luaulp_sock *ctx)
+/*
+ * After the call the stack holds two values, popped by luaulp_entry_done():
+ * the chunk's string (or nil if it could not be made) and the result (nil
+ * after an error).
+ */
+int luaulp_entry_run(struct luaulp_rt *rt, struct luaulp_entry *e,
+		     struct luaulp_stats *st)
 {
-	if (ctx->rt)
-		lua_pop(luaulp_rt_lua(ctx->rt), 1);
+	lua_State *L = luaulp_rt_lua(rt);
+	struct call c = { .rt = rt, .e = e, .got = 1 };
+	int err;
+
+	e->filled = 0;
+	e->out = NULL;
+	e->outlen = 0;
+	e->error = NULL;
+	/* No allocation before the protected call: a light C function and a
+	 * light userdata fit in the stack Lua guarantees. */
+	lua_pushcfunction(L, entry_call);
+	lua_pushlightuserdata(L, &c);
+	err = luaulp_rt_pcall(rt, 1, 2);
+	if (!err && c.got <= 0) {
+		luaulp_rt_slot_clear(rt, LUAULP_RT_CHUNK);
+		return c.got;	/* FILL gave nothing: no entry ran */
+	}
+	if (err) {
+		/* The chunk, if it was made (its anchor), and no result. */
+		luaulp_rt_slot_push(rt, LUAULP_RT_CHUNK);
+		lua_pushnil(L);
+		count_call(e, st);
+		e->verdict = luaulp_entry_fail(luaulp_rt_owner(L), e, st, err,
+					       luaulp_rt_error(rt));
+	} else {
+		count_call(e, st);
+		e->verdict = verdict_of(rt, e, st);
+	}
+	if (e->verdict == LUAULP_PASS) {
+		e->out = lua_tolstring(L, -2, &e->outlen);
+		if (!e->out && !e->fill) {
+			/* No string could hold the chunk: it is where it
+			 * was.  (With FILL nothing was taken.) */
+			e->out = e->data;
+			e->outlen = e->len;
+		}
+	} else if (e->verdict != LUAULP_REPLACE) {
+		e->out = NULL;
+		e->outlen = 0;
+	}
+	return 1;
+}
+
+/* Keep E's output (the chunk or the replacement) alive past
+ * luaulp_entry_done(), in the state's KEPT slot: until the next keep,
+ * luaulp_rt_slot_clear() or the state's end. */
+void luaulp_entry_keep(struct luaulp_rt *rt, const struct luaulp_entry *e)
+{
+	luaulp_rt_slot_set(rt, LUAULP_RT_KEPT,
+			   e->verdict == LUAULP_REPLACE ? -1 : -2);
+}
+
+void luaulp_entry_done(struct luaulp_rt *rt)
+{
+	lua_pop(luaulp_rt_lua(rt), 2);
+	luaulp_rt_slot_clear(rt, LUAULP_RT_CHUNK);
 }

@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * The "luaulp" table of a socket's state: what scripts can do besides
- * returning a verdict.
+ * returning a verdict.  Shared by luaulp.ko and `luaulp run` (script.h);
+ * what a call means for the socket is the embedder's (luaulp_emb_*).
  *
  *   luaulp.PASS, luaulp.DROP, luaulp.RESET, luaulp.CLOSE
  *                         verdicts (false, true, tokens)
@@ -21,26 +22,24 @@
  *                           remote_addr, remote_port }
  *   luaulp.store          the shared store (store.c)
  *
- * Context: called by Lua inside an entry or a loaded chunk, ctx->lock held,
- * process context.
+ * Context: called by Lua inside an entry or a loaded chunk, the state
+ * serialised by the caller, process context.
  */
-#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
-
+#ifdef __KERNEL__
 #include <linux/errno.h>
-#include <linux/ktime.h>
-#include <linux/minmax.h>
-#include <linux/ratelimit.h>
 #include <linux/string.h>
-#include <linux/timekeeping.h>
-#include <net/sock.h>
+#else
+#include <errno.h>
+#include <string.h>
+#endif
 
 #include "lua.h"
 #include "lauxlib.h"
 
-#include "luaulp.h"
-#include "runtime.h"
+#include "runtime_priv.h"
+#include "script.h"
 
-static struct luaulp_sock *ctx_of(lua_State *L)
+static void *owner_of(lua_State *L)
 {
 	return luaulp_rt_owner(L);
 }
@@ -49,7 +48,7 @@ static int l_send(lua_State *L)
 {
 	size_t len;
 	const char *s = luaL_checklstring(L, 1, &len);
-	int n = luaulp_send_from_script(ctx_of(L), s, len);
+	int n = luaulp_emb_send(owner_of(L), s, len);
 
 	if (n < 0) {
 		lua_pushnil(L);
@@ -72,13 +71,7 @@ static int l_send(lua_State *L)
 	return 1;
 }
 
-/* Module-wide: one socket gets at most its own burst, so it cannot use up
- * this one alone. */
-static DEFINE_RATELIMIT_STATE(luaulp_log_all, 5 * HZ, 20 * LUAULP_LOG_BURST);
-
-/* Escape S into BUF (LUAULP_LOG_MAX * 4 + 1 bytes): printable ASCII as it
- * is, anything else and backslash as \xNN; "..." when cut. */
-static void log_escape(char *buf, const char *s, size_t len)
+void luaulp_log_escape(char *buf, const char *s, size_t len)
 {
 	static const char hex[] = "0123456789abcdef";
 	size_t i, o = 0;
@@ -97,56 +90,32 @@ static void log_escape(char *buf, const char *s, size_t len)
 	}
 	buf[o] = '\0';
 	if (i < len)
-		strcpy(buf + o - min_t(size_t, o, 3), "...");
+		strcpy(buf + o - (o < 3 ? o : 3), "...");
 }
 
 static int l_log(lua_State *L)
 {
-	struct luaulp_sock *ctx = ctx_of(L);
-	struct sock *sk = ctx->sk;
 	char buf[LUAULP_LOG_MAX * 4 + 1];
 	size_t len;
 	const char *msg = luaL_checklstring(L, 1, &len);
 
-	if (!__ratelimit(&ctx->log_rs) || !__ratelimit(&luaulp_log_all))
+	if (!luaulp_emb_log_allowed(owner_of(L)))
 		return 0;
-	log_escape(buf, msg, len);
-	if (sk->sk_family == AF_INET6)
-		pr_info("[%pI6c]:%u -> [%pI6c]:%u: %s\n",
-			&sk->sk_v6_rcv_saddr, sk->sk_num,
-			&sk->sk_v6_daddr, ntohs(sk->sk_dport), buf);
-	else
-		pr_info("%pI4:%u -> %pI4:%u: %s\n",
-			&sk->sk_rcv_saddr, sk->sk_num,
-			&sk->sk_daddr, ntohs(sk->sk_dport), buf);
+	luaulp_log_escape(buf, msg, len);
+	luaulp_emb_log(owner_of(L), buf);
 	return 0;
 }
 
 static int l_time(lua_State *L)
 {
-	lua_pushinteger(L, ktime_get_real_seconds());
+	lua_pushinteger(L, luaulp_emb_epoch());
 	return 1;
 }
 
 static int l_clock(lua_State *L)
 {
-	lua_pushinteger(L, ktime_get_ns() / NSEC_PER_MSEC);
+	lua_pushinteger(L, (lua_Integer)(luaulp_plat_now_ns() / 1000000));
 	return 1;
-}
-
-static void set_addr(lua_State *L, const char *field, struct sock *sk,
-		     bool local)
-{
-	char buf[64];
-
-	if (sk->sk_family == AF_INET6)
-		snprintf(buf, sizeof(buf), "%pI6c",
-			 local ? &sk->sk_v6_rcv_saddr : &sk->sk_v6_daddr);
-	else
-		snprintf(buf, sizeof(buf), "%pI4",
-			 local ? &sk->sk_rcv_saddr : &sk->sk_daddr);
-	lua_pushstring(L, buf);
-	lua_setfield(L, -2, field);
 }
 
 /* Protected: called through luaulp_rt_pcall. */
@@ -159,8 +128,10 @@ static int lib_open(lua_State *L)
 		{ "clock", l_clock },
 		{ NULL, NULL }
 	};
-	struct sock *sk = ctx_of(L)->sk;
+	struct luaulp_sockinfo si;
 
+	memset(&si, 0, sizeof(si));
+	luaulp_emb_sockinfo(owner_of(L), &si);
 	if (lua_getglobal(L, "luaulp") != LUA_TTABLE) {
 		lua_pop(L, 1);
 		lua_newtable(L);
@@ -178,22 +149,22 @@ static int lib_open(lua_State *L)
 	lua_setfield(L, -2, "CLOSE");
 
 	lua_createtable(L, 0, 5);
-	lua_pushstring(L, sk->sk_family == AF_INET6 ? "inet6" : "inet");
+	lua_pushstring(L, si.inet6 ? "inet6" : "inet");
 	lua_setfield(L, -2, "family");
-	set_addr(L, "local_addr", sk, true);
-	lua_pushinteger(L, sk->sk_num);
+	lua_pushstring(L, si.local_addr);
+	lua_setfield(L, -2, "local_addr");
+	lua_pushinteger(L, si.local_port);
 	lua_setfield(L, -2, "local_port");
-	set_addr(L, "remote_addr", sk, false);
-	lua_pushinteger(L, ntohs(sk->sk_dport));
+	lua_pushstring(L, si.remote_addr);
+	lua_setfield(L, -2, "remote_addr");
+	lua_pushinteger(L, si.remote_port);
 	lua_setfield(L, -2, "remote_port");
 	lua_setfield(L, -2, "socket");
 	return luaulp_store_open(L);
 }
 
-int luaulp_lib_open(struct luaulp_sock *ctx)
+int luaulp_lib_open(struct luaulp_rt *rt)
 {
-	lua_State *L = luaulp_rt_lua(ctx->rt);
-
-	lua_pushcfunction(L, lib_open);
-	return luaulp_rt_pcall(ctx->rt, 0, 0);
+	lua_pushcfunction(luaulp_rt_lua(rt), lib_open);
+	return luaulp_rt_pcall(rt, 0, 0);
 }

@@ -35,13 +35,10 @@
 #include <net/sock.h>
 
 #include "include/uapi/luaulp.h"
+#include "script.h"
 
 struct luaulp_rt;
 struct lua_State;
-
-/* luaulp.log(): lines per socket per 5 s, bytes of a message kept. */
-#define LUAULP_LOG_BURST	10
-#define LUAULP_LOG_MAX		128
 
 /* Largest chunk handed to an entry at once. */
 #define LUAULP_CHUNK_MAX	(64 * 1024)
@@ -81,13 +78,16 @@ struct luaulp_tx_seg {
  * handle goes there.  @lock serialises all use of the Lua state and the
  * fields it protects; it is never held across a wait for the peer.
  *
- * Receive side (recv.c), owned by the holder of LUAULP_F_RX_BUSY: @rx_buf
- * is one per-socket buffer (no allocation per read) holding either the bytes
- * just read from TCP or the verdict's output not yet read by the
- * application (@pending_off..@pending_len).
+ * Receive side (recv.c), owned by the holder of LUAULP_F_RX_BUSY:
+ * @pending is the verdict's output not yet read by the application
+ * (@pending_off..@pending_len): the bytes of a Lua string the state keeps
+ * (its KEPT slot, entry.c) -- the chunk TCP was read into, or the
+ * replacement -- so no copy is made between TCP and the application but
+ * the one into that string.
  *
  * Send side (send.c): the holder of LUAULP_F_TX_BUSY (@tx_owner) copies
- * the application's bytes into @tx_buf and pushes output to TCP; output TCP
+ * the application's bytes into the send entry's string and pushes output
+ * to TCP; output TCP
  * could not take yet waits in @tx_queue (@tx_qlock, appended by any entry
  * through luaulp.send), flushed before anything newer, from @tx_work when
  * send-buffer space frees up, and before the FIN.
@@ -111,15 +111,12 @@ struct luaulp_sock {
 	char			result[LUAULP_ERROR_MAX];
 
 	wait_queue_head_t	rx_wait;	/* for LUAULP_F_RX_BUSY */
-	char			*rx_buf;	/* kvmalloc'd, @rx_cap bytes */
-	size_t			rx_cap;
+	const char		*pending;
 	size_t			pending_len;
 	size_t			pending_off;
 
 	wait_queue_head_t	tx_wait;	/* for LUAULP_F_TX_BUSY */
 	struct task_struct	*tx_owner;
-	char			*tx_buf;	/* kvmalloc'd, @tx_cap bytes */
-	size_t			tx_cap;
 	spinlock_t		tx_qlock;
 	struct list_head	tx_queue;	/* struct luaulp_tx_seg */
 	size_t			tx_queued;	/* bytes in @tx_queue */
@@ -161,14 +158,6 @@ static inline struct luaulp_sock *luaulp_sk(const struct sock *sk)
 	return (__force struct luaulp_sock *)inet_csk(sk)->icsk_ulp_data;
 }
 
-/* Outcome of one entry call. */
-enum luaulp_verdict {
-	LUAULP_PASS,
-	LUAULP_DROP,
-	LUAULP_REPLACE,
-	LUAULP_RESET,
-	LUAULP_CLOSE,
-};
 
 /* ulp.c */
 int luaulp_ulp_register(void);
@@ -188,24 +177,13 @@ void luaulp_sock_stats(const struct luaulp_sock *ctx, struct luaulp_stats *st);
 int luaulp_sock_claim(struct luaulp_sock *ctx);
 void luaulp_set_name(struct luaulp_sock *ctx, char *dst, const char *src);
 
-/*
- * entry.c: run an entry on a chunk; ctx->lock held.  On LUAULP_REPLACE,
- * *out and *outlen are the replacement, a Lua string valid until
- * luaulp_entry_done() (called once after every luaulp_entry_run, with
- * ctx->lock still held).  An empty replacement is LUAULP_DROP.
- */
-enum luaulp_verdict luaulp_entry_run(struct luaulp_sock *ctx, bool send,
-				     const char *data, size_t len,
-				     bool nonblock, const char **out,
-				     size_t *outlen);
-void luaulp_entry_done(struct luaulp_sock *ctx);
+/* embed.c: the socket side of verdicts and the Lua state's lock.  The
+ * shared script code (entry.c, lualib.c, store.c) is in script.h. */
 int luaulp_state_lock(struct luaulp_sock *ctx, bool nonblock, bool send);
 void luaulp_state_unlock(struct luaulp_sock *ctx);
 void luaulp_reset(struct luaulp_sock *ctx);
 int luaulp_reset_error(struct luaulp_sock *ctx);
 void luaulp_close_gracefully(struct luaulp_sock *ctx);
-extern const char luaulp_reset_token;	/* luaulp.RESET */
-extern const char luaulp_close_token;	/* luaulp.CLOSE */
 
 /* recv.c: process context, no lock held on entry (is_readable: any
  * context, lockless). */
@@ -236,12 +214,8 @@ int luaulp_registry_attach(struct sock *sk, struct luaulp_sock *ctx,
 void luaulp_registry_add_sock(struct luaulp_sock *ctx);
 void luaulp_registry_del_sock(struct luaulp_sock *ctx);
 
-/* store.c */
+/* store_net.c */
 int luaulp_store_init(void);
 void luaulp_store_exit(void);
-int luaulp_store_open(struct lua_State *L);
-
-/* lualib.c: fill the "luaulp" table of a new state (protected mode). */
-int luaulp_lib_open(struct luaulp_sock *ctx);
 
 #endif /* LUAULP_H */

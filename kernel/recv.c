@@ -42,19 +42,25 @@
 #include <net/tcp.h>
 
 #include "luaulp.h"
+#include "runtime.h"
 
 void luaulp_rx_init(struct luaulp_sock *ctx)
 {
 	init_waitqueue_head(&ctx->rx_wait);
 }
 
+/* Forget the pending output; its string is the state's (KEPT slot), freed
+ * with the state or replaced by the next chunk's. */
+static void rx_drop_pending(struct luaulp_sock *ctx)
+{
+	WRITE_ONCE(ctx->pending_len, 0);
+	WRITE_ONCE(ctx->pending_off, 0);
+	ctx->pending = NULL;
+}
+
 void luaulp_rx_free(struct luaulp_sock *ctx)
 {
-	kvfree(ctx->rx_buf);
-	ctx->rx_buf = NULL;
-	ctx->rx_cap = 0;
-	ctx->pending_len = 0;
-	ctx->pending_off = 0;
+	rx_drop_pending(ctx);
 }
 
 size_t luaulp_rx_pending(struct luaulp_sock *ctx)
@@ -125,139 +131,159 @@ static void rx_unlock(struct luaulp_sock *ctx)
 		rx_rearm(ctx);
 }
 
-/* Make rx_buf hold at least LEN bytes; its contents are not kept. */
-static int rx_reserve(struct luaulp_sock *ctx, size_t len)
-{
-	size_t cap;
-	char *buf;
-
-	if (len <= ctx->rx_cap)
-		return 0;
-	cap = max_t(size_t, roundup_pow_of_two(len), 256);
-	buf = kvmalloc(cap, GFP_KERNEL_ACCOUNT | __GFP_NOWARN);
-	if (!buf)
-		return -ENOMEM;
-	kvfree(ctx->rx_buf);
-	ctx->rx_buf = buf;
-	ctx->rx_cap = cap;
-	return 0;
-}
-
-/* Serve pending bytes; RX_BUSY held.  Returns bytes copied or -EFAULT. */
+/* Serve pending bytes; RX_BUSY held.  Returns bytes copied or -EFAULT.
+ * The pending bytes are a string the Lua state keeps (KEPT slot) and
+ * never moves: reading them needs no ctx->lock. */
 static int serve_pending(struct luaulp_sock *ctx, struct msghdr *msg,
 			 size_t len, int flags)
 {
 	size_t n = min(len, ctx->pending_len - ctx->pending_off);
 
 	if (!(flags & MSG_TRUNC) &&
-	    copy_to_iter(ctx->rx_buf + ctx->pending_off, n,
+	    copy_to_iter(ctx->pending + ctx->pending_off, n,
 			 &msg->msg_iter) != n)
 		return -EFAULT;
 	if (!(flags & MSG_PEEK)) {
 		WRITE_ONCE(ctx->pending_off, ctx->pending_off + n);
 		if (ctx->pending_off == ctx->pending_len) {
-			WRITE_ONCE(ctx->pending_len, 0);
-			WRITE_ONCE(ctx->pending_off, 0);
-			/* Do not keep a buffer grown for one long
-			 * replacement. */
-			if (ctx->rx_cap > LUAULP_CHUNK_MAX)
-				luaulp_rx_free(ctx);
+			rx_drop_pending(ctx);
+			/* Let the state free the string now if it is idle
+			 * (else the next chunk replaces it). */
+			if (mutex_trylock(&ctx->lock)) {
+				if (ctx->rt)
+					luaulp_rt_slot_clear(ctx->rt,
+							     LUAULP_RT_KEPT);
+				luaulp_state_unlock(ctx);
+			}
 		}
 	}
 	return n;
 }
 
-/* Read what TCP holds, without waiting, into rx_buf. */
-static int read_tcp(struct luaulp_sock *ctx, size_t len, int *addr_len)
+/* Read what TCP holds, without waiting, into BUF (or, with MSG_TRUNC and no
+ * buffer, drop it). */
+static int read_tcp(struct luaulp_sock *ctx, char *buf, size_t len, int flags,
+		    int *addr_len)
 {
 	struct msghdr kmsg = {};
-	struct kvec kv;
-	int err;
+	struct kvec kv = { .iov_base = buf, .iov_len = buf ? len : 0 };
 
-	err = rx_reserve(ctx, len);
-	if (err)
-		return err;
-	kv.iov_base = ctx->rx_buf;
-	kv.iov_len = len;
-	iov_iter_kvec(&kmsg.msg_iter, ITER_DEST, &kv, 1, len);
-	return ctx->orig_prot->recvmsg(ctx->sk, &kmsg, len, MSG_DONTWAIT,
-				       addr_len);
+	iov_iter_kvec(&kmsg.msg_iter, ITER_DEST, &kv, 1, kv.iov_len);
+	return ctx->orig_prot->recvmsg(ctx->sk, &kmsg, len,
+				       flags | MSG_DONTWAIT, addr_len);
 }
 
-/* Read and drop what TCP holds (after a graceful close or a reset).
- * Returns what TCP said when it had no more: 0 (EOF), -EAGAIN or an error
- * (reported once, as TCP does). */
+/* Read and drop what TCP holds (after a graceful close or a reset), with
+ * TCP's MSG_TRUNC: nothing is copied.  Returns what TCP said when it had no
+ * more: 0 (EOF), -EAGAIN or an error (reported once, as TCP does). */
 static int discard_input(struct luaulp_sock *ctx, int *addr_len)
 {
 	int n;
 
 	do {
-		n = read_tcp(ctx, min_t(size_t, LUAULP_CHUNK_MAX,
-					max_t(size_t, ctx->rx_cap, 4096)),
-			     addr_len);
+		n = read_tcp(ctx, NULL, INT_MAX, MSG_TRUNC, addr_len);
 	} while (n > 0);
 	return n;
 }
 
 /*
+ * How many bytes TCP holds in order for us, without its lock: an estimate
+ * that can only grow while we own the receive side (a chunk sized by it is
+ * filled; if TCP gives less, entry.c copies once more).
+ */
+static size_t tcp_queued(struct sock *sk)
+{
+	const struct tcp_sock *tp = tcp_sk(sk);
+	int n = READ_ONCE(tp->rcv_nxt) - READ_ONCE(tp->copied_seq);
+
+	if (n > 0 && sock_flag(sk, SOCK_DONE))
+		n--;	/* the FIN's sequence number */
+	return n > 0 ? n : 0;
+}
+
+struct rx_fill {
+	struct luaulp_sock *ctx;
+	int *addr_len;
+};
+
+/* The entry's FILL (entry.c): TCP's bytes straight into the chunk's
+ * string.  Inside the protected call; ctx->lock and RX_BUSY held. */
+static int rx_fill(void *arg, char *buf, size_t len)
+{
+	struct rx_fill *f = arg;
+
+	return read_tcp(f->ctx, buf, len, 0, f->addr_len);
+}
+
+/*
  * Read one chunk from TCP (never waiting) and run the entry on it; RX_BUSY
  * held, nothing pending.  Returns 1 with the output pending (none after a
- * discard), 0 at EOF, or a negative errno (-EAGAIN: TCP's queue is empty,
- * or the state is busy and the caller does not wait).
+ * discard), 0 at EOF, 2 when the chunk could not even be given to the
+ * script (its state is full) and the on-error policy passes it: the caller
+ * reads it from TCP unchanged; or a negative errno (-EAGAIN: TCP's queue is
+ * empty, or the state is busy and the caller does not wait).
  */
 static int fill(struct luaulp_sock *ctx, size_t len, bool nonblock,
 		int *addr_len)
 {
-	enum luaulp_verdict v;
-	const char *out = NULL;
-	size_t outlen = 0;
-	int n, err = 1;
+	struct rx_fill f = { .ctx = ctx, .addr_len = addr_len };
+	struct luaulp_entry e = {
+		.name = ctx->entry,
+		.nonblock = nonblock,
+		.fill = rx_fill,
+		.fill_arg = &f,
+	};
+	size_t queued;
+	int err;
 
-	len = clamp_t(size_t, len, 1, LUAULP_CHUNK_MAX);
 	/* The state first: what TCP gives us must reach the script now. */
 	err = luaulp_state_lock(ctx, nonblock, false);
 	if (err)
 		return err;
-	n = read_tcp(ctx, len, addr_len);
-	if (n <= 0) {
-		luaulp_state_unlock(ctx);
-		return n;
+	e.onerror = ctx->onerror;
+	if (ctx->rt) {
+		/* A chunk of what TCP holds, so its string is made to
+		 * measure; when it seems to hold nothing, a small one (no
+		 * allocation to find EAGAIN). */
+		queued = tcp_queued(ctx->sk);
+		len = clamp_t(size_t, len, 1, LUAULP_CHUNK_MAX);
+		e.len = min_t(size_t, len, queued ?: 32);
+		err = luaulp_entry_run(ctx->rt, &e, &ctx->stats);
+		if (err <= 0) {
+			luaulp_entry_done(ctx->rt);
+			luaulp_state_unlock(ctx);
+			return err;
+		}
+	} else {
+		e.verdict = luaulp_entry_fail(ctx, &e, &ctx->stats, -EINVAL,
+					      "entry set but no script loaded");
 	}
 	err = 1;
-
-	v = luaulp_entry_run(ctx, false, ctx->rx_buf, n, nonblock,
-			     &out, &outlen);
-	switch (v) {
+	switch (e.verdict) {
 	case LUAULP_PASS:
-		WRITE_ONCE(ctx->pending_off, 0);
-		WRITE_ONCE(ctx->pending_len, n);
-		break;
-	case LUAULP_REPLACE:
-		err = rx_reserve(ctx, outlen);
-		if (err) {
-			/* The chunk is gone from TCP and its replacement
-			 * cannot be kept: the stream is broken. */
-			ctx->stats.errors++;
-			ctx->stats.memory_hits++;
-			v = LUAULP_RESET;
+		if (!e.out) {
+			err = 2;
 			break;
 		}
-		memcpy(ctx->rx_buf, out, outlen);
+		fallthrough;
+	case LUAULP_REPLACE:
+		luaulp_entry_keep(ctx->rt, &e);
+		ctx->pending = e.out;
 		WRITE_ONCE(ctx->pending_off, 0);
-		WRITE_ONCE(ctx->pending_len, outlen);
-		err = 1;
+		WRITE_ONCE(ctx->pending_len, e.outlen);
 		break;
 	default:
 		break;
 	}
-	luaulp_entry_done(ctx);
+	if (ctx->rt)
+		luaulp_entry_done(ctx->rt);
 	luaulp_state_unlock(ctx);
 
-	if (v == LUAULP_RESET) {
+	if (e.verdict == LUAULP_RESET) {
 		luaulp_reset(ctx);
 		return 1;
 	}
-	if (v == LUAULP_CLOSE)
+	if (e.verdict == LUAULP_CLOSE)
 		luaulp_close_gracefully(ctx);
 	return err;
 }
@@ -314,7 +340,7 @@ int luaulp_recvmsg(struct sock *sk, struct msghdr *msg, size_t len,
 			/* Graceful close: the application sees end of
 			 * stream; what the peer still sends is dropped. */
 			if (!copied) {
-				luaulp_rx_free(ctx);
+				rx_drop_pending(ctx);
 				discard_input(ctx, addr_len);
 			}
 			err = 0;
@@ -359,6 +385,18 @@ int luaulp_recvmsg(struct sock *sk, struct msghdr *msg, size_t len,
 		}
 		calls++;
 		err = fill(ctx, len - copied, nonblock, addr_len);
+		if (err == 2) {
+			/* Passed unscripted: straight from TCP. */
+			err = ctx->orig_prot->recvmsg(sk, msg, len - copied,
+						      (flags & (MSG_PEEK | MSG_TRUNC)) |
+						      MSG_DONTWAIT, addr_len);
+			if (err > 0) {
+				copied += err;
+				if (flags & MSG_PEEK)
+					break;
+				continue;
+			}
+		}
 		if (err > 0)
 			continue;
 		if (err == 0)

@@ -23,6 +23,8 @@
 #include "lauxlib.h"
 #include "ldebug.h"	/* luaG_runerror: luaulp_rt_cstack_check() */
 #include "ldo.h"		/* luaD_throw: rt_exhaust() */
+#include "lapi.h"		/* api_incr_top: luaulp_rt_pushbuf() */
+#include "lstring.h"	/* luaS_createlngstrobj: luaulp_rt_pushbuf() */
 
 #include "runtime_priv.h"
 
@@ -278,9 +280,59 @@ static int rt_fail(struct luaulp_rt *rt, int status)
 	return -EINVAL;
 }
 
+/* The keys of the embedder's registry slots (runtime.h). */
+static const char rt_slot_key[LUAULP_RT_NSLOTS];
+
 static int rt_open(lua_State *L)
 {
+	int i;
+
+	/* Made now, so that setting them later never allocates. */
+	for (i = 0; i < LUAULP_RT_NSLOTS; i++) {
+		lua_pushboolean(L, 0);
+		lua_rawsetp(L, LUA_REGISTRYINDEX, &rt_slot_key[i]);
+	}
 	return luaulp_rt_openlibs(L);
+}
+
+/* The key exists (rt_open), so lua_rawsetp only overwrites its value. */
+void luaulp_rt_slot_set(struct luaulp_rt *rt, enum luaulp_rt_slot slot,
+			int idx)
+{
+	lua_pushvalue(rt->L, idx);
+	lua_rawsetp(rt->L, LUA_REGISTRYINDEX, &rt_slot_key[slot]);
+}
+
+void luaulp_rt_slot_clear(struct luaulp_rt *rt, enum luaulp_rt_slot slot)
+{
+	lua_pushboolean(rt->L, 0);
+	lua_rawsetp(rt->L, LUA_REGISTRYINDEX, &rt_slot_key[slot]);
+}
+
+void luaulp_rt_slot_push(struct luaulp_rt *rt, enum luaulp_rt_slot slot)
+{
+	lua_rawgetp(rt->L, LUA_REGISTRYINDEX, &rt_slot_key[slot]);
+}
+
+/*
+ * A long string is never interned, so it may be made first and written
+ * after; nothing runs in between that could read it.
+ */
+char *luaulp_rt_pushbuf(lua_State *L, size_t len)
+{
+	TString *ts = luaS_createlngstrobj(L, len);
+
+	lua_lock(L);
+	setsvalue2s(L, L->top, ts);
+	api_incr_top(L);
+	lua_unlock(L);
+	luaC_checkGC(L);
+	return getstr(ts);
+}
+
+unsigned long long luaulp_rt_hash(const void *p, size_t len)
+{
+	return luaulp_plat_hash(p, len);
 }
 
 int luaulp_rt_create(struct luaulp_rt **out, const struct luaulp_rt_limits *lim)

@@ -55,6 +55,31 @@ int luaulp_rt_exec(struct luaulp_rt *rt, const char *src, size_t len,
  * a fresh budget. */
 int luaulp_rt_pcall(struct luaulp_rt *rt, int nargs, int nresults);
 
+/*
+ * Values the state keeps for its embedder between calls, in registry slots
+ * made with the state, so that setting one never allocates (and so never
+ * raises): luaulp_rt_slot_set() stores the value at stack index IDX,
+ * luaulp_rt_slot_clear() drops it, luaulp_rt_slot_push() pushes it (false
+ * when clear).  Callable outside protected mode.
+ */
+enum luaulp_rt_slot {
+	LUAULP_RT_CHUNK,	/* entry.c: the chunk of the current call */
+	LUAULP_RT_KEPT,		/* entry.c: output delivered after the call */
+	LUAULP_RT_NSLOTS,
+};
+void luaulp_rt_slot_set(struct luaulp_rt *rt, enum luaulp_rt_slot slot,
+			int idx);
+void luaulp_rt_slot_clear(struct luaulp_rt *rt, enum luaulp_rt_slot slot);
+void luaulp_rt_slot_push(struct luaulp_rt *rt, enum luaulp_rt_slot slot);
+
+/* Push a string of LEN (> 40) bytes whose contents the caller writes
+ * before Lua code can see it; its bytes.  Protected mode (it may raise). */
+char *luaulp_rt_pushbuf(struct lua_State *L, size_t len);
+
+/* Keyed hash of LEN bytes at P (SipHash-2-4, the per-boot secret of
+ * pointer hashes): for tables whose keys come from the network. */
+unsigned long long luaulp_rt_hash(const void *p, size_t len);
+
 /* The last error message ("" if none); valid until the next call. */
 const char *luaulp_rt_error(struct luaulp_rt *rt);
 

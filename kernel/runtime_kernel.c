@@ -163,3 +163,8 @@ unsigned long long luaulp_plat_ptrhash(const void *p)
 {
 	return siphash_1u64((u64)(unsigned long)p, &luaulp_ptr_key);
 }
+
+unsigned long long luaulp_plat_hash(const void *p, size_t len)
+{
+	return siphash(p, len, &luaulp_ptr_key);
+}

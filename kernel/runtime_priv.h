@@ -49,6 +49,8 @@ unsigned long luaulp_plat_stack_left(void);	/* bytes; ~0ul: unknown */
 
 /* keyed hash of a pointer: SipHash-2-4 with a secret random key */
 unsigned long long luaulp_plat_ptrhash(const void *p);
+/* the same for LEN bytes */
+unsigned long long luaulp_plat_hash(const void *p, size_t len);
 
 /* randomness for Lua's hash seed and sort pivots (also in luaulp_conf.h) */
 unsigned int luaulp_random32(void);

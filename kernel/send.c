@@ -3,8 +3,8 @@
  * The send path of a scripted socket.
  *
  * The application's bytes are copied, a chunk of up to LUAULP_CHUNK_MAX at a
- * time, into a per-socket buffer and given to the send entry; its verdict
- * decides what TCP sends.  A chunk counts as written once its output is
+ * time, straight into the Lua string the send entry gets (entry.c); its
+ * verdict decides what TCP sends.  A chunk counts as written once its output is
  * TCP's or queued here, so write() returns exactly what the script saw and
  * no output is ever lost: SO_SNDTIMEO and signals end a call between
  * chunks, never inside one.
@@ -362,24 +362,6 @@ int luaulp_send_from_script(struct luaulp_sock *ctx, const char *p, size_t len)
 	return len;
 }
 
-/* Make room in tx_buf for LEN bytes (contents not kept). */
-static int tx_reserve(struct luaulp_sock *ctx, size_t len)
-{
-	size_t cap;
-	char *buf;
-
-	if (len <= ctx->tx_cap)
-		return 0;
-	cap = max_t(size_t, roundup_pow_of_two(len), 256);
-	buf = kvmalloc(cap, GFP_KERNEL_ACCOUNT | __GFP_NOWARN);
-	if (!buf)
-		return -ENOMEM;
-	kvfree(ctx->tx_buf);
-	ctx->tx_buf = buf;
-	ctx->tx_cap = cap;
-	return 0;
-}
-
 /* Wait for send-buffer space (socket lock taken here). */
 static int wait_memory(struct sock *sk, long *timeo)
 {
@@ -406,6 +388,37 @@ static int wait_connected(struct sock *sk, long *timeo)
 	return err;
 }
 
+/* A chunk unscripted (the state could not hold it): from the application
+ * to TCP or the queue. */
+static int tx_copy_output(struct luaulp_sock *ctx, struct msghdr *msg,
+			  size_t n, int flags)
+{
+	char *buf = kvmalloc(n, GFP_KERNEL_ACCOUNT | __GFP_NOWARN);
+	int err = -EFAULT;
+
+	if (!buf)
+		return -ENOMEM;
+	if (copy_from_iter(buf, n, &msg->msg_iter) == n)
+		err = tx_output(ctx, buf, n, flags);
+	kvfree(buf);
+	return err;
+}
+
+struct tx_fill {
+	struct msghdr *msg;
+};
+
+/* The entry's FILL (entry.c): the application's bytes straight into the
+ * chunk's string.  Inside the protected call; ctx->lock held. */
+static int tx_fill(void *arg, char *buf, size_t len)
+{
+	struct tx_fill *f = arg;
+
+	if (copy_from_iter(buf, len, &f->msg->msg_iter) != len)
+		return -EFAULT;
+	return len;
+}
+
 /*
  * One chunk of the application's bytes through the send entry; TX_BUSY
  * held, queue empty.  Returns the bytes consumed or -errno (nothing
@@ -415,31 +428,43 @@ static int send_chunk(struct luaulp_sock *ctx, struct msghdr *msg,
 		      size_t n, bool nonblock, int flags,
 		      enum luaulp_verdict *v)
 {
-	const char *out = NULL;
-	size_t outlen = 0;
+	struct tx_fill f = { .msg = msg };
+	struct luaulp_entry e = {
+		.name = ctx->send_entry,
+		.send = true,
+		.nonblock = nonblock,
+		.len = n,
+		.fill = tx_fill,
+		.fill_arg = &f,
+	};
 	int err;
 
-	err = tx_reserve(ctx, n);
+	err = luaulp_state_lock(ctx, nonblock, true);
 	if (err)
 		return err;
-	if (copy_from_iter(ctx->tx_buf, n, &msg->msg_iter) != n)
-		return -EFAULT;
-	err = luaulp_state_lock(ctx, nonblock, true);
-	if (err) {
-		iov_iter_revert(&msg->msg_iter, n);
-		return err;
+	e.onerror = ctx->onerror;
+	if (ctx->rt) {
+		/* <= 0: the application's buffer faulted (-EFAULT), no
+		 * entry ran and nothing counts as written. */
+		err = luaulp_entry_run(ctx->rt, &e, &ctx->stats);
+		if (err <= 0)
+			goto out;
+	} else {
+		e.verdict = luaulp_entry_fail(ctx, &e, &ctx->stats, -EINVAL,
+					      "entry set but no script loaded");
 	}
-	*v = luaulp_entry_run(ctx, true, ctx->tx_buf, n, nonblock,
-			      &out, &outlen);
-	if (*v == LUAULP_PASS) {
-		out = ctx->tx_buf;
-		outlen = n;
-	} else if (*v != LUAULP_REPLACE) {
-		outlen = 0;
+	*v = e.verdict;
+	err = 0;
+	if (e.verdict == LUAULP_PASS && !e.out) {
+		/* The state could not hold the chunk: it passes unscripted,
+		 * copied from the application once more. */
+		err = tx_copy_output(ctx, msg, n, flags);
+	} else if (e.out) {
+		err = tx_output(ctx, e.out, e.outlen, flags);
 	}
-	if (outlen)
-		err = tx_output(ctx, out, outlen, flags);
-	luaulp_entry_done(ctx);
+out:
+	if (ctx->rt)
+		luaulp_entry_done(ctx->rt);
 	luaulp_state_unlock(ctx);
 	if (err == -ENOMEM) {
 		/* The output can be neither sent nor kept. */
@@ -620,7 +645,4 @@ void luaulp_tx_close(struct luaulp_sock *ctx)
 	if (READ_ONCE(ctx->tx_queued))
 		ctx->stats.errors++;
 	tx_purge(ctx);
-	kvfree(ctx->tx_buf);
-	ctx->tx_buf = NULL;
-	ctx->tx_cap = 0;
 }

@@ -78,7 +78,7 @@ int luaulp_sock_rt(struct luaulp_sock *ctx)
 	}
 	luaulp_rt_set_owner(ctx->rt, ctx);
 	luaulp_rt_set_mirror(ctx->rt, &ctx->mem, &ctx->mem_max);
-	err = luaulp_lib_open(ctx);
+	err = luaulp_lib_open(ctx->rt);
 	if (err) {
 		set_error(ctx, luaulp_rt_error(ctx->rt));
 		luaulp_rt_destroy(ctx->rt);

@@ -1,301 +1,191 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * The shared store: a bounded key/value table that outlives one socket, for
- * caches and counters.  One store per (network namespace, user): the user is
- * the effective uid of the process that attached the ULP, so one user's
- * scripts can neither read nor poison another user's entries.
+ * caches and counters.  Shared by luaulp.ko and `luaulp run` (script.h);
+ * which store a socket's scripts use, and its lock, are the embedder's (in
+ * the kernel one per network namespace and user: kernel/store_net.c).
  *
  *   luaulp.store.get(key)                 -> value or nil
  *   luaulp.store.set(key, value [, ttl])  -> true, or nil and a reason
- *   luaulp.store.incr(key [, delta [, ttl]]) -> the new integer
+ *   luaulp.store.incr(key [, delta [, ttl]]) -> the new integer, or nil
+ *                                            and a reason
  *   luaulp.store.delete(key)              -> true if it was there
  *
  * Keys are strings of 1..LUAULP_STORE_KEY_MAX bytes; values are strings or
- * integers; ttl is in seconds (0 or absent: no expiry).  Each store is
- * capped in entries and bytes (module parameters), and all stores of all
- * namespaces together by store_total_max_bytes (store_bytes shows the
- * total); a full store refuses new entries ("store full") after dropping
- * its expired ones.  Memory is charged to the memory cgroup of the task
- * whose script writes (GFP_KERNEL_ACCOUNT).
+ * integers; ttl is in seconds (0 or absent: no expiry, at most a year).
+ * Each store is capped in entries and bytes, and all stores together by a
+ * ceiling of the embedder's; a full store refuses new entries ("store
+ * full") after dropping its expired ones.  Keys are placed by a keyed hash
+ * (they come from the network: no one can aim them at one bucket).
  *
- * The user is the effective uid of the process that loaded the socket's
- * script (LOADSCRIPT or ATTACHNAME), captured at that load (sockopt.c,
- * luaulp_sock_claim).
- *
- * Context: process context, from Lua (ctx->lock held).  Each namespace's
- * stores are protected by one mutex, held only for the table operation.
+ * Context: process context, from Lua; the embedder's lock is held only for
+ * the table operation, and nothing raises a Lua error while it is held.
  */
-#include <linux/hash.h>
-#include <linux/jiffies.h>
-#include <linux/jhash.h>
-#include <linux/module.h>
-#include <linux/slab.h>
+#ifdef __KERNEL__
+#include <linux/errno.h>
 #include <linux/string.h>
-#include <linux/sysfs.h>
-#include <linux/uidgid.h>
-#include <net/net_namespace.h>
-#include <net/netns/generic.h>
-#include <net/sock.h>
+#else
+#include <errno.h>
+#include <string.h>
+#endif
 
 #include "lua.h"
 #include "lauxlib.h"
 
-#include "luaulp.h"
-#include "runtime.h"
+#include "runtime_priv.h"
+#include "script.h"
 
-#define LUAULP_STORE_KEY_MAX	256
-#define LUAULP_STORE_BITS	8
-
-static unsigned int store_max_entries = 4096;
-module_param(store_max_entries, uint, 0644);
-MODULE_PARM_DESC(store_max_entries, "Entries per shared store (per user and namespace)");
-
-static unsigned int store_max_bytes = 1 << 20;
-module_param(store_max_bytes, uint, 0644);
-MODULE_PARM_DESC(store_max_bytes, "Bytes of keys and values per shared store");
-
-static unsigned long store_total_max_bytes = 64 << 20;
-module_param(store_total_max_bytes, ulong, 0644);
-MODULE_PARM_DESC(store_total_max_bytes,
-		 "Bytes of all shared stores, all users and namespaces together");
-
-static atomic_long_t store_bytes = ATOMIC_LONG_INIT(0);
-
-static int get_store_bytes(char *buf, const struct kernel_param *kp)
-{
-	return sysfs_emit(buf, "%ld\n", atomic_long_read(&store_bytes));
-}
-
-static const struct kernel_param_ops store_bytes_ops = {
-	.get = get_store_bytes,
-};
-module_param_cb(store_bytes, &store_bytes_ops, NULL, 0444);
-MODULE_PARM_DESC(store_bytes, "Bytes held by all shared stores");
-
-/* Take BYTES of the module-wide ceiling; false if it would be passed. */
-static bool total_charge(size_t bytes)
-{
-	long max = min_t(unsigned long, READ_ONCE(store_total_max_bytes), LONG_MAX);
-
-	if (atomic_long_add_return(bytes, &store_bytes) <= max)
-		return true;
-	atomic_long_sub(bytes, &store_bytes);
-	return false;
-}
+#define STORE_BUCKETS	256
+#define NS_PER_SEC	1000000000ull
+#define TTL_MAX		(365 * 24 * 3600)
 
 struct store_entry {
-	struct hlist_node	node;
-	unsigned long		expires;	/* jiffies; 0: never */
-	bool			is_int;
+	struct store_entry	*next;
+	unsigned long long	expires;	/* luaulp_plat_now_ns; 0: never */
 	long long		ival;
 	size_t			klen, vlen;
+	bool			is_int;
 	char			data[];		/* key, then string value */
 };
 
-struct store {
-	struct list_head	node;
-	kuid_t			uid;
+struct luaulp_store {
 	unsigned int		entries;
-	size_t			bytes;
-	struct hlist_head	table[1 << LUAULP_STORE_BITS];
+	size_t			bytes;		/* entries and their bytes */
+	struct store_entry	*table[STORE_BUCKETS];
 };
-
-struct store_net {
-	struct mutex		lock;
-	struct list_head	stores;
-};
-
-static unsigned int store_net_id __read_mostly;
 
 static size_t entry_cost(const struct store_entry *e)
 {
 	return sizeof(*e) + e->klen + e->vlen;
 }
 
-static void entry_free(struct store *st, struct store_entry *e)
+struct luaulp_store *luaulp_store_create(void)
 {
-	hlist_del(&e->node);
-	st->entries--;
-	st->bytes -= entry_cost(e);
-	atomic_long_sub(entry_cost(e), &store_bytes);
-	kfree(e);
-}
+	struct luaulp_store *st;
 
-static bool expired(const struct store_entry *e)
-{
-	return e->expires && time_after_eq(jiffies, e->expires);
-}
-
-/* The caller's store, created on first use; lock held.  NULL if it does
- * not exist (and CREATE is false), or with *why set if it cannot. */
-static struct store *store_of(struct store_net *sn, kuid_t uid, bool create,
-			      const char **why)
-{
-	struct store *st;
-
-	list_for_each_entry(st, &sn->stores, node)
-		if (uid_eq(st->uid, uid))
-			return st;
-	if (!create)
+	if (!luaulp_emb_store_charge(sizeof(*st)))
 		return NULL;
-	if (!total_charge(sizeof(*st))) {
-		*why = "store full";
-		return NULL;
-	}
-	st = kzalloc(sizeof(*st), GFP_KERNEL_ACCOUNT | __GFP_NOWARN);
-	if (!st) {
-		atomic_long_sub(sizeof(*st), &store_bytes);
-		*why = "not enough memory";
-		return NULL;
-	}
-	st->uid = uid;
-	list_add(&st->node, &sn->stores);
+	st = luaulp_plat_alloc(sizeof(*st));
+	if (!st)
+		luaulp_emb_store_charge(-(long)sizeof(*st));
 	return st;
 }
 
-static struct hlist_head *bucket(struct store *st, const char *k, size_t n)
+size_t luaulp_store_bytes(const struct luaulp_store *st)
 {
-	return &st->table[hash_32(jhash(k, n, 0), LUAULP_STORE_BITS)];
+	return sizeof(*st) + st->bytes;
 }
 
-/* Lock held; expired entries are dropped on the way. */
-static struct store_entry *lookup(struct store *st, const char *k, size_t n)
+static void entry_free(struct luaulp_store *st, struct store_entry **link)
 {
-	struct store_entry *e;
-	struct hlist_node *tmp;
+	struct store_entry *e = *link;
 
-	hlist_for_each_entry_safe(e, tmp, bucket(st, k, n), node) {
-		if (e->klen != n || memcmp(e->data, k, n))
+	*link = e->next;
+	st->entries--;
+	st->bytes -= entry_cost(e);
+	luaulp_emb_store_charge(-(long)entry_cost(e));
+	luaulp_plat_free(e);
+}
+
+void luaulp_store_destroy(struct luaulp_store *st)
+{
+	int i;
+
+	if (!st)
+		return;
+	for (i = 0; i < STORE_BUCKETS; i++)
+		while (st->table[i])
+			entry_free(st, &st->table[i]);
+	luaulp_emb_store_charge(-(long)sizeof(*st));
+	luaulp_plat_free(st);
+}
+
+static bool expired(const struct store_entry *e, unsigned long long now)
+{
+	return e->expires && now >= e->expires;
+}
+
+static struct store_entry **bucket(struct luaulp_store *st, const char *k,
+				   size_t n)
+{
+	return &st->table[luaulp_plat_hash(k, n) % STORE_BUCKETS];
+}
+
+/* The link to K's entry (NULL if absent); expired entries are dropped on
+ * the way.  Lock held. */
+static struct store_entry **lookup(struct luaulp_store *st, const char *k,
+				   size_t n)
+{
+	unsigned long long now = luaulp_plat_now_ns();
+	struct store_entry **link = bucket(st, k, n);
+
+	while (*link) {
+		struct store_entry *e = *link;
+
+		if (expired(e, now)) {
+			entry_free(st, link);
 			continue;
-		if (expired(e)) {
-			entry_free(st, e);
-			return NULL;
 		}
-		return e;
+		if (e->klen == n && !memcmp(e->data, k, n))
+			return link;
+		link = &e->next;
 	}
 	return NULL;
 }
 
-static void purge_expired(struct store *st)
+static void purge_expired(struct luaulp_store *st)
 {
-	struct store_entry *e;
-	struct hlist_node *tmp;
+	unsigned long long now = luaulp_plat_now_ns();
+	struct store_entry **link;
 	int i;
 
-	for (i = 0; i < ARRAY_SIZE(st->table); i++)
-		hlist_for_each_entry_safe(e, tmp, &st->table[i], node)
-			if (expired(e))
-				entry_free(st, e);
-}
-
-struct store_ctx {
-	struct store_net *sn;
-	kuid_t uid;
-};
-
-static struct store_ctx sctx(lua_State *L)
-{
-	struct luaulp_sock *ctx = luaulp_rt_owner(L);
-	struct store_ctx c = {
-		.sn = net_generic(sock_net(ctx->sk), store_net_id),
-		.uid = ctx->uid,
-	};
-	return c;
-}
-
-static const char *check_key(lua_State *L, size_t *n)
-{
-	const char *k = luaL_checklstring(L, 1, n);
-
-	if (*n == 0 || *n > LUAULP_STORE_KEY_MAX)
-		luaL_argerror(L, 1, "key of 1 to 256 bytes expected");
-	return k;
-}
-
-static unsigned long ttl_arg(lua_State *L, int arg)
-{
-	lua_Integer ttl = luaL_optinteger(L, arg, 0);
-
-	if (ttl < 0 || ttl > 365 * 24 * 3600)
-		luaL_argerror(L, arg, "ttl of 0 to 1 year expected");
-	return ttl ? jiffies + (unsigned long)ttl * HZ : 0;
-}
-
-/*
- * Nothing may raise a Lua error with the lock held, so a string value is
- * copied into a buffer Lua owns, allocated (which may raise) unlocked.
- */
-static int l_get(lua_State *L)
-{
-	struct store_ctx c = sctx(L);
-	struct store_entry *e;
-	struct store *st;
-	size_t n, size = 0, want;
-	const char *k = check_key(L, &n);
-	char *buf = NULL;
-	int tries;
-
-	for (tries = 0; tries < 4; tries++) {
-		mutex_lock(&c.sn->lock);
-		st = store_of(c.sn, c.uid, false, NULL);
-		e = st ? lookup(st, k, n) : NULL;
-		if (!e) {
-			mutex_unlock(&c.sn->lock);
-			lua_pushnil(L);
-			return 1;
+	for (i = 0; i < STORE_BUCKETS; i++) {
+		link = &st->table[i];
+		while (*link) {
+			if (expired(*link, now))
+				entry_free(st, link);
+			else
+				link = &(*link)->next;
 		}
-		if (e->is_int) {
-			lua_Integer v = e->ival;
-
-			mutex_unlock(&c.sn->lock);
-			lua_pushinteger(L, v);
-			return 1;
-		}
-		if (buf && size >= e->vlen) {
-			want = e->vlen;
-			memcpy(buf, e->data + e->klen, want);
-			mutex_unlock(&c.sn->lock);
-			lua_pushlstring(L, buf, want);
-			return 1;
-		}
-		want = e->vlen;
-		mutex_unlock(&c.sn->lock);
-		buf = lua_newuserdata(L, want ? want : 1);
-		size = want;
 	}
-	return luaL_error(L, "store: '%s' keeps changing", k);
 }
 
-/* Insert or replace; lock held.  Returns NULL and sets *why on failure. */
-static struct store_entry *put(struct store *st, const char *k, size_t n,
-			       const char *v, size_t vlen, bool is_int,
-			       long long ival, unsigned long expires,
-			       const char **why)
+static bool fits(struct luaulp_store *st, const struct luaulp_store_limits *lim,
+		 struct store_entry **old, size_t cost)
 {
-	struct store_entry *old = lookup(st, k, n), *e;
-	size_t cost = sizeof(*e) + n + vlen;
-	size_t freed = old ? entry_cost(old) : 0;
+	size_t freed = old ? entry_cost(*old) : 0;
 
-	if (st->bytes - freed + cost > store_max_bytes ||
-	    (!old && st->entries >= store_max_entries)) {
+	return st->bytes - freed + cost <= lim->max_bytes &&
+	       (old || st->entries < lim->max_entries);
+}
+
+/* Insert or replace; lock held.  false with *why set on failure. */
+static bool put(struct luaulp_store *st, const char *k, size_t n,
+		const char *v, size_t vlen, bool is_int, long long ival,
+		unsigned long long expires, const char **why)
+{
+	struct luaulp_store_limits lim;
+	struct store_entry **old = lookup(st, k, n), *e;
+	size_t cost = sizeof(*e) + n + vlen;
+
+	luaulp_emb_store_limits(&lim);
+	if (!fits(st, &lim, old, cost)) {
 		purge_expired(st);
 		old = lookup(st, k, n);
-		freed = old ? entry_cost(old) : 0;
-		if (st->bytes - freed + cost > store_max_bytes ||
-		    (!old && st->entries >= store_max_entries)) {
+		if (!fits(st, &lim, old, cost)) {
 			*why = "store full";
-			return NULL;
+			return false;
 		}
 	}
-	if (!total_charge(cost)) {
+	if (!luaulp_emb_store_charge(cost)) {
 		*why = "store full";
-		return NULL;
+		return false;
 	}
-	e = kmalloc(cost, GFP_KERNEL_ACCOUNT | __GFP_NOWARN);
+	e = luaulp_plat_alloc(cost);
 	if (!e) {
-		atomic_long_sub(cost, &store_bytes);
+		luaulp_emb_store_charge(-(long)cost);
 		*why = "not enough memory";
-		return NULL;
+		return false;
 	}
 	e->expires = expires;
 	e->is_int = is_int;
@@ -307,24 +197,99 @@ static struct store_entry *put(struct store *st, const char *k, size_t n,
 		memcpy(e->data + n, v, vlen);
 	if (old)
 		entry_free(st, old);
-	hlist_add_head(&e->node, bucket(st, k, n));
+	old = bucket(st, k, n);
+	e->next = *old;
+	*old = e;
 	st->entries++;
 	st->bytes += cost;
-	return e;
+	return true;
+}
+
+static const char *check_key(lua_State *L, size_t *n)
+{
+	const char *k = luaL_checklstring(L, 1, n);
+
+	if (*n == 0 || *n > LUAULP_STORE_KEY_MAX)
+		luaL_argerror(L, 1, "key of 1 to 256 bytes expected");
+	return k;
+}
+
+static unsigned long long ttl_arg(lua_State *L, int arg)
+{
+	lua_Integer ttl = luaL_optinteger(L, arg, 0);
+
+	if (ttl < 0 || ttl > TTL_MAX)
+		luaL_argerror(L, arg, "ttl of 0 to 1 year expected");
+	return ttl ? luaulp_plat_now_ns() + (unsigned long long)ttl * NS_PER_SEC
+		   : 0;
+}
+
+static int fail(lua_State *L, const char *why)
+{
+	lua_pushnil(L);
+	lua_pushstring(L, why);
+	return 2;
+}
+
+/*
+ * Nothing may raise a Lua error with the lock held, so a string value is
+ * copied into a buffer Lua owns, allocated (which may raise) unlocked.
+ */
+static int l_get(lua_State *L)
+{
+	void *owner = luaulp_rt_owner(L);
+	struct luaulp_store *st;
+	struct store_entry **link;
+	size_t n, size = 0, want;
+	const char *k = check_key(L, &n);
+	char *buf = NULL;
+	int tries;
+
+	for (tries = 0; tries < 4; tries++) {
+		st = luaulp_emb_store_lock(owner, false, NULL);
+		if (!st) {
+			lua_pushnil(L);
+			return 1;
+		}
+		link = lookup(st, k, n);
+		if (!link) {
+			luaulp_emb_store_unlock(owner);
+			lua_pushnil(L);
+			return 1;
+		}
+		if ((*link)->is_int) {
+			lua_Integer v = (*link)->ival;
+
+			luaulp_emb_store_unlock(owner);
+			lua_pushinteger(L, v);
+			return 1;
+		}
+		want = (*link)->vlen;
+		if (buf && size >= want) {
+			memcpy(buf, (*link)->data + n, want);
+			luaulp_emb_store_unlock(owner);
+			lua_pushlstring(L, buf, want);
+			return 1;
+		}
+		luaulp_emb_store_unlock(owner);
+		buf = lua_newuserdata(L, want ? want : 1);
+		size = want;
+	}
+	return luaL_error(L, "store: '%s' keeps changing", k);
 }
 
 static int l_set(lua_State *L)
 {
-	struct store_ctx c = sctx(L);
+	void *owner = luaulp_rt_owner(L);
 	const char *why = "not enough memory";
 	bool is_int = lua_type(L, 2) == LUA_TNUMBER;
-	struct store *st;
+	struct luaulp_store *st;
 	const char *v = NULL;
 	long long ival = 0;
-	unsigned long exp;
+	unsigned long long exp;
 	size_t n, vlen = 0;
 	const char *k = check_key(L, &n);
-	bool ok = false;
+	bool ok;
 
 	if (is_int)
 		ival = lua_tointeger(L, 2);
@@ -334,77 +299,72 @@ static int l_set(lua_State *L)
 		return luaL_argerror(L, 2, "string or integer expected");
 	exp = ttl_arg(L, 3);
 
-	mutex_lock(&c.sn->lock);
-	st = store_of(c.sn, c.uid, true, &why);
-	if (st)
-		ok = put(st, k, n, v, vlen, is_int, ival, exp, &why);
-	mutex_unlock(&c.sn->lock);
-	if (!ok) {
-		lua_pushnil(L);
-		lua_pushstring(L, why);
-		return 2;
-	}
+	st = luaulp_emb_store_lock(owner, true, &why);
+	if (!st)
+		return fail(L, why);
+	ok = put(st, k, n, v, vlen, is_int, ival, exp, &why);
+	luaulp_emb_store_unlock(owner);
+	if (!ok)
+		return fail(L, why);
 	lua_pushboolean(L, 1);
 	return 1;
 }
 
 static int l_incr(lua_State *L)
 {
-	struct store_ctx c = sctx(L);
+	void *owner = luaulp_rt_owner(L);
 	const char *why = "not enough memory";
-	struct store_entry *e;
-	struct store *st;
+	struct store_entry **link;
+	struct luaulp_store *st;
 	size_t n;
 	const char *k = check_key(L, &n);
 	lua_Integer delta = luaL_optinteger(L, 2, 1);
-	unsigned long exp = ttl_arg(L, 3);
+	unsigned long long exp = ttl_arg(L, 3);
 	long long val = 0;
 	bool ok = false, notint = false;
 
-	mutex_lock(&c.sn->lock);
-	st = store_of(c.sn, c.uid, true, &why);
-	if (st) {
-		e = lookup(st, k, n);
-		if (e && !e->is_int) {
-			notint = true;
-		} else if (e) {
-			e->ival = (long long)((unsigned long long)e->ival + delta);
-			val = e->ival;
-			ok = true;
-		} else {
-			val = delta;
-			ok = put(st, k, n, NULL, 0, true, val, exp, &why);
-		}
+	st = luaulp_emb_store_lock(owner, true, &why);
+	if (!st)
+		return fail(L, why);
+	link = lookup(st, k, n);
+	if (link && !(*link)->is_int) {
+		notint = true;
+	} else if (link) {
+		(*link)->ival = (long long)((unsigned long long)(*link)->ival +
+					    (unsigned long long)delta);
+		val = (*link)->ival;
+		ok = true;
+	} else {
+		val = delta;
+		ok = put(st, k, n, NULL, 0, true, val, exp, &why);
 	}
-	mutex_unlock(&c.sn->lock);
+	luaulp_emb_store_unlock(owner);
 	if (notint)
 		return luaL_error(L, "store: '%s' does not hold an integer", k);
-	if (!ok) {
-		lua_pushnil(L);
-		lua_pushstring(L, why);
-		return 2;
-	}
+	if (!ok)
+		return fail(L, why);
 	lua_pushinteger(L, val);
 	return 1;
 }
 
 static int l_delete(lua_State *L)
 {
-	struct store_ctx c = sctx(L);
-	struct store_entry *e;
-	struct store *st;
+	void *owner = luaulp_rt_owner(L);
+	struct store_entry **link;
+	struct luaulp_store *st;
 	size_t n;
 	const char *k = check_key(L, &n);
 	bool found = false;
 
-	mutex_lock(&c.sn->lock);
-	st = store_of(c.sn, c.uid, false, NULL);
-	e = st ? lookup(st, k, n) : NULL;
-	if (e) {
-		entry_free(st, e);
-		found = true;
+	st = luaulp_emb_store_lock(owner, false, NULL);
+	if (st) {
+		link = lookup(st, k, n);
+		if (link) {
+			entry_free(st, link);
+			found = true;
+		}
+		luaulp_emb_store_unlock(owner);
 	}
-	mutex_unlock(&c.sn->lock);
 	lua_pushboolean(L, found);
 	return 1;
 }
@@ -423,49 +383,4 @@ int luaulp_store_open(lua_State *L)
 	luaL_newlib(L, funcs);
 	lua_setfield(L, -2, "store");
 	return 0;
-}
-
-static int __net_init store_net_init(struct net *net)
-{
-	struct store_net *sn = net_generic(net, store_net_id);
-
-	mutex_init(&sn->lock);
-	INIT_LIST_HEAD(&sn->stores);
-	return 0;
-}
-
-static void __net_exit store_net_exit(struct net *net)
-{
-	struct store_net *sn = net_generic(net, store_net_id);
-	struct store *st, *tmp;
-	struct store_entry *e;
-	struct hlist_node *t;
-	int i;
-
-	list_for_each_entry_safe(st, tmp, &sn->stores, node) {
-		for (i = 0; i < ARRAY_SIZE(st->table); i++)
-			hlist_for_each_entry_safe(e, t, &st->table[i], node)
-				entry_free(st, e);
-		list_del(&st->node);
-		kfree(st);
-		atomic_long_sub(sizeof(*st), &store_bytes);
-	}
-	mutex_destroy(&sn->lock);
-}
-
-static struct pernet_operations store_net_ops = {
-	.init	= store_net_init,
-	.exit	= store_net_exit,
-	.id	= &store_net_id,
-	.size	= sizeof(struct store_net),
-};
-
-int luaulp_store_init(void)
-{
-	return register_pernet_subsys(&store_net_ops);
-}
-
-void luaulp_store_exit(void)
-{
-	unregister_pernet_subsys(&store_net_ops);
 }

@@ -18,7 +18,8 @@ RT_LUA_CORE := lapi lauxlib lbaselib lcode lcorolib lctype ldebug ldo \
 	ldump lfunc lgc llex lmem lobject lopcodes lparser lstate lstring \
 	lstrlib ltable ltablib ltm lutf8lib lvm lzio
 RT_OWN := kernel/runtime.c kernel/runtime_lib.c kernel/lua/luaulp_core.c \
-	runtime/host.c
+	kernel/entry.c kernel/lualib.c kernel/store.c \
+	runtime/host.c runtime/simsock.c
 
 RT_CPPFLAGS := -I$(RT_LUA) -Ikernel/lua -Ikernel -Ikernel/include -Iruntime \
 	-DLUA_USER_H='"luaulp_conf.h"' -DLUA_FLOAT_TYPE=LUA_FLOAT_INT64

@@ -116,20 +116,28 @@ __attribute__((constructor)) static void ptr_key_init(void)
 	v2 += v1; v1 = ROTL(v1, 17); v1 ^= v2; v2 = ROTL(v2, 32);	\
 } while (0)
 
-/* SipHash-2-4 of one 64-bit word (the kernel's siphash_1u64). */
-unsigned long long luaulp_plat_ptrhash(const void *p)
+/* SipHash-2-4 (the kernel's siphash()): LEN bytes, little-endian words. */
+unsigned long long luaulp_plat_hash(const void *p, size_t len)
 {
-	unsigned long long m = (unsigned long long)(uintptr_t)p;
+	const unsigned char *in = p;
 	unsigned long long v0 = 0x736f6d6570736575ull ^ ptr_key[0];
 	unsigned long long v1 = 0x646f72616e646f6dull ^ ptr_key[1];
 	unsigned long long v2 = 0x6c7967656e657261ull ^ ptr_key[0];
 	unsigned long long v3 = 0x7465646279746573ull ^ ptr_key[1];
-	unsigned long long b = 8ull << 56;
+	unsigned long long b = (unsigned long long)len << 56, m;
+	size_t i, left = len & 7;
 
-	v3 ^= m;
-	SIPROUND(v0, v1, v2, v3);
-	SIPROUND(v0, v1, v2, v3);
-	v0 ^= m;
+	for (i = 0; i + 8 <= len; i += 8) {
+		m = 0;
+		for (int k = 7; k >= 0; k--)
+			m = (m << 8) | in[i + k];
+		v3 ^= m;
+		SIPROUND(v0, v1, v2, v3);
+		SIPROUND(v0, v1, v2, v3);
+		v0 ^= m;
+	}
+	for (int k = (int)left - 1; k >= 0; k--)
+		b |= (unsigned long long)in[i + k] << (8 * k);
 	v3 ^= b;
 	SIPROUND(v0, v1, v2, v3);
 	SIPROUND(v0, v1, v2, v3);
@@ -140,4 +148,12 @@ unsigned long long luaulp_plat_ptrhash(const void *p)
 	SIPROUND(v0, v1, v2, v3);
 	SIPROUND(v0, v1, v2, v3);
 	return v0 ^ v1 ^ v2 ^ v3;
+}
+
+/* SipHash-2-4 of one 64-bit word (the kernel's siphash_1u64). */
+unsigned long long luaulp_plat_ptrhash(const void *p)
+{
+	unsigned long long m = (unsigned long long)(uintptr_t)p;
+
+	return luaulp_plat_hash(&m, sizeof(m));
 }

@@ -11,6 +11,10 @@
 #define LUAULP_RT_HOST_MEM_MAX		(256 * 1024)
 #define LUAULP_RT_HOST_INSN_BUDGET	1000000ul
 #define LUAULP_RT_HOST_TIME_MAX_MS	1000ul
+/* the store_max_entries, store_max_bytes, store_total_max_bytes defaults */
+#define LUAULP_RT_HOST_STORE_ENTRIES	4096u
+#define LUAULP_RT_HOST_STORE_BYTES	(1u << 20)
+#define LUAULP_RT_HOST_STORE_TOTAL	(64l << 20)
 
 /* Process-wide default and ceiling of the limits of new states; 0 keeps
  * MEM and INSNS; TIME_MS 0 means no wall-clock ceiling. */

@@ -248,3 +248,96 @@ end"
 	run bash -c "printf 'x' | '$CLI' run '$T/sb.lua'"
 	assert_output "none"
 }
+
+@test "run: the kernel's read semantics: reads fill up across chunks, peeks show what comes next" {
+	needs_runtime
+	printf 'function recv(d) return "<" .. d .. ">" end\n' >"$T/w.lua"
+	# The peer sends 4 bytes at a time; reads of 6 bytes keep calling the
+	# entry until they are full, as a recvmsg on a scripted socket does.
+	run bash -c "printf 'abcdefgh' | '$CLI' run --peer-writes 4 --reads 6 -v '$T/w.lua' 2>'$T/err'"
+	assert_success
+	assert_output "<abcd><efgh>"
+	run cat "$T/err"
+	assert_line "chunk 1: 4 bytes: replace with 6 bytes"
+	assert_line "chunk 2: 4 bytes: replace with 6 bytes"
+	# All at once: a read of 3 gives the entry 3 bytes; the next read
+	# serves what was left of the replacement first, then fills up with
+	# an entry call on as many bytes as it still wants.
+	run bash -c "printf 'abcdef' | '$CLI' run --reads 3 -v '$T/w.lua' 2>'$T/err'"
+	assert_output "<abc><d><e><f>"
+	# A 1-byte peek (nginx) runs the entry on 1 byte; the next read gets
+	# that output before the entry sees more.
+	run bash -c "printf 'xy' | '$CLI' run --reads 1p,1024 -v '$T/w.lua' 2>'$T/err'"
+	assert_output "<x><y>"
+	run "$CLI" run --reads 1p "$T/w.lua"
+	[ "$status" -eq 2 ]
+	assert_output --partial "one read at least"
+}
+
+@test "run: send entry and luaulp.send through a transcript; CLOSE exits 4" {
+	needs_runtime
+	cat >"$T/t.lua" <<-'EOF'
+	function recv(d)
+	  if d:find("quit", 1, true) then luaulp.send("bye\n") return luaulp.CLOSE end
+	end
+	function out(d) return "[" .. d .. "]" end
+	EOF
+	printf 'peer 6\nhello\napp 5\nworld\npeer 5\nquit\napp 3\nlostpeer 4\nmore' >"$T/tr"
+	run bash -c "'$CLI' run --send-entry out --transcript '$T/tr' --sent '$T/sent' --stats '$T/t.lua' 2>'$T/err'"
+	[ "$status" -eq 4 ]
+	assert_output "hello"
+	run cat "$T/sent"
+	assert_output "[world]bye"
+	run cat "$T/err"
+	assert_line "chunk 2: 5 bytes: close"
+	assert_line --partial "send_calls=1 bytes_out=5 closes=1"
+	printf 'peer 9\nshort' >"$T/bad"
+	run "$CLI" run --transcript "$T/bad" "$T/t.lua"
+	[ "$status" -eq 2 ]
+	assert_output --partial "transcript: bad record at byte 0"
+}
+
+@test "run: connections share the store (--repeat); a stalled peer makes luaulp.send fail" {
+	needs_runtime
+	cat >"$T/c.lua" <<-'EOF'
+	function recv(d)
+	  local hit = luaulp.store.get("k:" .. d)
+	  if not hit then luaulp.store.set("k:" .. d, "cached", 60) end
+	  return (hit or "miss") .. ";"
+	end
+	EOF
+	run bash -c "printf 'a' | '$CLI' run --repeat 3 '$T/c.lua'"
+	assert_success
+	assert_output "miss;cached;cached;"
+	cat >"$T/f.lua" <<-'EOF'
+	function recv(d)
+	  local r, total = {}, 0
+	  for i = 1, 8 do
+	    local n, err = luaulp.send(string.rep("x", 65536))
+	    r[#r + 1] = n and "ok" or err
+	  end
+	  return table.concat(r, ",")
+	end
+	EOF
+	run bash -c "printf 'a' | '$CLI' run --peer-window 1000 --sent '$T/sent' '$T/f.lua'"
+	assert_output "ok,ok,ok,ok,ENOBUFS (send queue full),ENOBUFS (send queue full),ENOBUFS (send queue full),ENOBUFS (send queue full)"
+	[ "$(stat -c %s "$T/sent")" -eq 1000 ]
+	# Without a stalled peer every send goes out.
+	run bash -c "printf 'a' | '$CLI' run --sent '$T/sent' '$T/f.lua'"
+	assert_output "ok,ok,ok,ok,ok,ok,ok,ok"
+	[ "$(stat -c %s "$T/sent")" -eq $((8 * 65536)) ]
+}
+
+@test "run: the error policy close; --on-error checked" {
+	needs_runtime
+	printf 'function recv(d) luaulp.send("E") error("boom") end\n' >"$T/e.lua"
+	run bash -c "printf 'x' | '$CLI' run --on-error close --sent '$T/sent' '$T/e.lua' 2>&1"
+	[ "$status" -eq 4 ]
+	assert_line --partial "error: $T/e.lua:1: boom"
+	assert_line "chunk 1: close (on-error close)"
+	run cat "$T/sent"
+	assert_output "E"
+	run "$CLI" run --on-error maybe "$T/e.lua"
+	[ "$status" -eq 2 ]
+	assert_output --partial "is not pass, reset or close"
+}

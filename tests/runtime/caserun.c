@@ -16,6 +16,18 @@
  * "== TEXT" (runs and returns TEXT: values tostring()ed, tab-separated) or
  * "!! ERRNO TEXT" (fails with errno ERRNO and a message containing TEXT).
  * Lines starting with "#" outside a case are comments.
+ *
+ * Session cases run the script on a connection: the module's (a loopback
+ * TCP pair, the ULP on the accepting end) or simsock's, the same socket
+ * semantics without a kernel (runtime/simsock.c, as `luaulp run`).  Among
+ * the source lines: ":: entry F", ":: send-entry F", ":: onerror
+ * pass|reset|close" set up the socket; "<< TEXT" is the peer sending TEXT,
+ * after which the application reads until nothing is left; ">> TEXT" is
+ * the application writing TEXT (escapes: \r \n \t \\ \xNN).  At the end
+ * the peer shuts its side, the application reads to the end and closes.
+ * "=> app=... peer=... end=..." expects what the application read, what
+ * the peer received and how the application's stream ended (eof, reset),
+ * in the same escapes.
  */
 #define _GNU_SOURCE
 #include <arpa/inet.h>
@@ -29,15 +41,19 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <fcntl.h>
+#include <poll.h>
+
 #include "lua.h"
 #include "runtime.h"
+#include "simsock.h"
 #include "uapi/luaulp.h"
 
 #ifndef TCP_ULP
 #define TCP_ULP 31
 #endif
 
-#define RESLEN	LUAULP_ERROR_MAX	/* what the socket options return */
+#define RESLEN	2048		/* >= LUAULP_ERROR_MAX, session outcomes */
 #define CHUNKNAME "=script"		/* what kernel/sockopt.c uses */
 
 struct outcome {
@@ -69,7 +85,7 @@ static void run_host(const char *src, size_t len, struct outcome *o)
 		return;
 	}
 	t = now_ms();
-	err = luaulp_rt_exec(rt, src, len, CHUNKNAME, o->text, sizeof(o->text));
+	err = luaulp_rt_exec(rt, src, len, CHUNKNAME, o->text, LUAULP_ERROR_MAX);
 	o->ms = now_ms() - t;
 	if (err) {
 		o->err = -err;
@@ -77,6 +93,269 @@ static void run_host(const char *src, size_t len, struct outcome *o)
 	}
 	luaulp_rt_destroy(rt);
 }
+
+/* A session case's steps (see the top). */
+#define STEPS_MAX	32
+struct session {
+	int nsteps;
+	char kind[STEPS_MAX];		/* '<' peer sends, '>' app writes */
+	char *data[STEPS_MAX];
+	size_t len[STEPS_MAX];
+	char entry[LUAULP_NAME_MAX + 1], send_entry[LUAULP_NAME_MAX + 1];
+	int onerror;
+};
+
+/* What a session did: the bytes each side got, how it ended. */
+struct transcript {
+	char app[4096], peer[4096];
+	size_t app_len, peer_len;
+	const char *end;
+};
+
+static void add(char *buf, size_t *len, const char *p, size_t n)
+{
+	if (n > 4096 - *len)
+		n = 4096 - *len;
+	memcpy(buf + *len, p, n);
+	*len += n;
+}
+
+/* Printable form: \r \n \t \\ and \xNN for other bytes outside ASCII. */
+static void escape_into(char *dst, size_t size, const char *p, size_t n)
+{
+	size_t o = 0, i;
+
+	for (i = 0; i < n && o + 5 < size; i++) {
+		unsigned char c = p[i];
+
+		if (c == '\r' || c == '\n' || c == '\t' || c == '\\') {
+			dst[o++] = '\\';
+			dst[o++] = c == '\r' ? 'r' : c == '\n' ? 'n' :
+				   c == '\t' ? 't' : '\\';
+		} else if (c < 0x20 || c >= 0x7f) {
+			o += snprintf(dst + o, size - o, "\\x%02x", c);
+		} else {
+			dst[o++] = c;
+		}
+	}
+	dst[o] = '\0';
+}
+
+static void outcome_of(struct transcript *t, struct outcome *o)
+{
+	char app[960], peer[960];
+
+	escape_into(app, sizeof(app), t->app, t->app_len);
+	escape_into(peer, sizeof(peer), t->peer, t->peer_len);
+	snprintf(o->text, sizeof(o->text), "app=%s peer=%s end=%s", app, peer,
+		 t->end);
+}
+
+static void sim_to_peer(void *arg, const char *p, size_t len)
+{
+	struct transcript *t = arg;
+
+	add(t->peer, &t->peer_len, p, len);
+}
+
+/* The application reads until nothing is left; false at the end. */
+static bool sim_drain(struct luaulp_simsock *s, struct transcript *t)
+{
+	char buf[65536];
+	ssize_t n;
+
+	for (;;) {
+		n = luaulp_simsock_read(s, buf, sizeof(buf), 0);
+		if (n > 0) {
+			add(t->app, &t->app_len, buf, n);
+			continue;
+		}
+		if (n == 0)
+			t->end = "eof";
+		else if (n == -ECONNRESET)
+			t->end = "reset";
+		return n == -EAGAIN;
+	}
+}
+
+static void session_host(const char *src, size_t len, struct session *ss,
+			 struct outcome *o)
+{
+	static struct luaulp_store *store;
+	struct transcript t = { .end = "open" };
+	struct luaulp_simsock_cfg cfg = {
+		.to_peer = sim_to_peer, .arg = &t, .nonblock = true,
+		.info = { .local_addr = "127.0.0.1", .remote_addr = "127.0.0.1" },
+	};
+	struct luaulp_simsock *s;
+	bool open = true;
+	int i;
+
+	if (!store)
+		store = luaulp_store_create();
+	cfg.store = store;
+	if (luaulp_simsock_create(&s, &cfg)) {
+		o->err = ENOMEM;
+		snprintf(o->text, sizeof(o->text), "cannot create a socket");
+		return;
+	}
+	if (luaulp_simsock_load(s, src, len, CHUNKNAME)) {
+		o->err = EINVAL;
+		snprintf(o->text, sizeof(o->text), "%s", luaulp_simsock_error(s));
+		goto out;
+	}
+	luaulp_simsock_set_entries(s, ss->entry, ss->send_entry);
+	luaulp_simsock_set_onerror(s, ss->onerror);
+	for (i = 0; i < ss->nsteps && open; i++) {
+		if (ss->kind[i] == '<') {
+			luaulp_simsock_peer(s, ss->data[i], ss->len[i], false);
+			open = sim_drain(s, &t);
+		} else {
+			luaulp_simsock_write(s, ss->data[i], ss->len[i]);
+		}
+	}
+	if (open) {
+		luaulp_simsock_peer(s, NULL, 0, true);
+		sim_drain(s, &t);
+	}
+	outcome_of(&t, o);
+out:
+	luaulp_simsock_destroy(s);
+}
+
+/* Read what FD has until EAGAIN (after waiting up to MS for the first
+ * byte): 1 more may come, 0 end of stream, -1 reset. */
+static int fd_drain(int fd, char *buf, size_t *len, int ms, int *err)
+{
+	struct pollfd p = { .fd = fd, .events = POLLIN };
+	char chunk[65536];
+	ssize_t n;
+
+	if (poll(&p, 1, ms) <= 0)
+		return 1;
+	for (;;) {
+		n = recv(fd, chunk, sizeof(chunk), MSG_DONTWAIT);
+		if (n > 0) {
+			add(buf, len, chunk, n);
+			continue;
+		}
+		if (n == 0)
+			return 0;
+		if (errno == EAGAIN)
+			return 1;
+		*err = errno;
+		return -1;
+	}
+}
+
+static void session_kernel(int afd, int cfd, struct session *ss,
+			   struct outcome *o)
+{
+	struct transcript t = { .end = "open" };
+	int i, r = 1, err = 0, perr = 0;
+
+	if ((ss->entry[0] &&
+	     setsockopt(afd, SOL_LUA, LUAULP_ENTRYPOINT, ss->entry,
+			strlen(ss->entry))) ||
+	    (ss->send_entry[0] &&
+	     setsockopt(afd, SOL_LUA, LUAULP_SENDENTRY, ss->send_entry,
+			strlen(ss->send_entry))) ||
+	    setsockopt(afd, SOL_LUA, LUAULP_ONERROR, &ss->onerror,
+		       sizeof(ss->onerror))) {
+		o->err = errno;
+		snprintf(o->text, sizeof(o->text), "setsockopt: %s",
+			 strerror(errno));
+		return;
+	}
+	for (i = 0; i < ss->nsteps && r > 0; i++) {
+		if (ss->kind[i] == '<') {
+			if (send(cfd, ss->data[i], ss->len[i], 0) < 0)
+				break;
+			r = fd_drain(afd, t.app, &t.app_len, 2000, &err);
+		} else {
+			send(afd, ss->data[i], ss->len[i], MSG_DONTWAIT);
+		}
+		fd_drain(cfd, t.peer, &t.peer_len, 50, &perr);
+	}
+	if (r > 0) {
+		shutdown(cfd, SHUT_WR);
+		while ((r = fd_drain(afd, t.app, &t.app_len, 2000, &err)) > 0)
+			;
+	}
+	t.end = r == 0 ? "eof" : err == ECONNRESET ? "reset" : "open";
+	close(afd);
+	while (fd_drain(cfd, t.peer, &t.peer_len, 2000, &perr) > 0)
+		;
+	outcome_of(&t, o);
+}
+
+/* "\\r" and friends of a step's TEXT, in place; its length. */
+static size_t unescape_bytes(char *s)
+{
+	char *d = s, *start = s;
+
+	for (; *s; s++) {
+		if (*s != '\\' || !s[1]) {
+			*d++ = *s;
+			continue;
+		}
+		s++;
+		switch (*s) {
+		case 'r': *d++ = '\r'; break;
+		case 'n': *d++ = '\n'; break;
+		case 't': *d++ = '\t'; break;
+		case 'x':
+			if (s[1] && s[2]) {
+				char hex[3] = { s[1], s[2], 0 };
+
+				*d++ = (char)strtoul(hex, NULL, 16);
+				s += 2;
+				break;
+			}
+			/* fall through */
+		default: *d++ = *s;
+		}
+	}
+	return d - start;
+}
+
+/* A ":: ", "<< " or ">> " line of a case: true if it was one. */
+static bool session_line(struct session *ss, const char *line)
+{
+	char *copy;
+
+	if (!strncmp(line, ":: entry ", 9)) {
+		snprintf(ss->entry, sizeof(ss->entry), "%s", line + 9);
+	} else if (!strncmp(line, ":: send-entry ", 14)) {
+		snprintf(ss->send_entry, sizeof(ss->send_entry), "%s", line + 14);
+	} else if (!strncmp(line, ":: onerror ", 11)) {
+		ss->onerror = !strcmp(line + 11, "reset") ? LUAULP_ONERROR_RESET :
+			      !strcmp(line + 11, "close") ? LUAULP_ONERROR_CLOSE :
+			      LUAULP_ONERROR_PASS;
+	} else if ((!strncmp(line, "<< ", 3) || !strncmp(line, ">> ", 3)) &&
+		   ss->nsteps < STEPS_MAX) {
+		copy = strdup(line + 3);
+		if (!copy)
+			abort();
+		ss->kind[ss->nsteps] = line[0];
+		ss->len[ss->nsteps] = unescape_bytes(copy);
+		ss->data[ss->nsteps++] = copy;
+	} else {
+		return false;
+	}
+	return true;
+}
+
+static void session_clear(struct session *ss)
+{
+	int i;
+
+	for (i = 0; i < ss->nsteps; i++)
+		free(ss->data[i]);
+	memset(ss, 0, sizeof(*ss));
+}
+
+static struct session *cur_session;
 
 static int listener = -1;
 static struct sockaddr_in laddr;
@@ -106,7 +385,7 @@ static int kernel_pair(int *cfd, int *afd)
 static void run_kernel(const char *src, size_t len, struct outcome *o)
 {
 	int cfd = -1, afd = -1;
-	socklen_t olen = sizeof(o->text);
+	socklen_t olen = LUAULP_ERROR_MAX;	/* as the module's results */
 	double t;
 
 	if (kernel_pair(&cfd, &afd)) {
@@ -129,6 +408,11 @@ static void run_kernel(const char *src, size_t len, struct outcome *o)
 		goto out;
 	}
 	o->ms = now_ms() - t;
+	if (cur_session) {
+		session_kernel(afd, cfd, cur_session, o);
+		afd = -1;
+		goto out;
+	}
 	if (getsockopt(afd, SOL_LUA, LUAULP_RESULT, o->text, &olen)) {
 		o->err = errno;
 		snprintf(o->text, sizeof(o->text), "LUAULP_RESULT: %s", strerror(errno));
@@ -140,11 +424,15 @@ out:
 		close(cfd);
 }
 
+
+
 static void run(const char *src, size_t len, struct outcome *o)
 {
 	memset(o, 0, sizeof(*o));
 	if (use_kernel)
 		run_kernel(src, len, o);
+	else if (cur_session)
+		session_host(src, len, cur_session, o);
 	else
 		run_host(src, len, o);
 	o->text[sizeof(o->text) - 1] = '\0';
@@ -224,7 +512,9 @@ static void check_case(struct runner *r, const char *name, const char *src,
 		r->worst_ms = o.ms;
 		snprintf(r->worst, sizeof(r->worst), "%s", name);
 	}
-	if (expect[0] == '=') {
+	if (!strncmp(expect, "=> ", 3)) {
+		ok = o.err == 0 && !strcmp(o.text, expect + 3);
+	} else if (expect[0] == '=') {
 		char *want = expect + 3;
 
 		unescape(want);
@@ -257,6 +547,7 @@ static int run_file(struct runner *r, const char *path)
 	char *line = NULL, *src = NULL;
 	size_t cap = 0, slen = 0, scap = 0;
 	char name[128] = "";
+	struct session ss = { 0 };
 	ssize_t n;
 	int in_case = 0;
 
@@ -271,17 +562,22 @@ static int run_file(struct runner *r, const char *path)
 			snprintf(name, sizeof(name), "%s", line + 3);
 			in_case = 1;
 			slen = 0;
+			session_clear(&ss);
 			continue;
 		}
 		if (!in_case)
 			continue;
+		if (session_line(&ss, line))
+			continue;
 		if (!strncmp(line, "== ", 3) || !strncmp(line, "!! ", 3) ||
-		    !strcmp(line, "==")) {
+		    !strcmp(line, "==") || !strncmp(line, "=> ", 3)) {
 			char expect[1024];
 
 			snprintf(expect, sizeof(expect), "%s%s", line,
 				 strcmp(line, "==") ? "" : " ");
+			cur_session = line[1] == '>' ? &ss : NULL;
 			check_case(r, name, src ? src : "", slen, expect);
+			cur_session = NULL;
 			in_case = 0;
 			continue;
 		}
@@ -296,6 +592,7 @@ static int run_file(struct runner *r, const char *path)
 		src[slen++] = '\n';
 		src[slen] = '\0';
 	}
+	session_clear(&ss);
 	free(line);
 	free(src);
 	fclose(f);
