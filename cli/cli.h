@@ -4,7 +4,8 @@
  * Each subcommand gets argv starting at its own name and returns the exit
  * status: 0 success, 1 failure (the message says why), 2 usage error,
  * 4 (CLI_EXIT_NOMODULE) the luaulp module is not loaded (register,
- * unregister, scripts, stat).  `run` also uses 3: the connection was reset.
+ * unregister, scripts, stat).  `run` uses 3: the connection was reset, and
+ * 4: it was closed gracefully.
  */
 #ifndef LUAULP_CLI_H
 #define LUAULP_CLI_H

@@ -27,9 +27,12 @@ static const struct {
 	{ "stat",  cmd_stat,  "stat [-t]              list scripted sockets and their counters\n"
 			      "  luaulp stat -d [-t] [-u ULP]\n"
 			      "                          the same through sock_diag (as ss -tie)" },
-	{ "run",   cmd_run,   "run SCRIPT [--entry F] [--chunk N] [--on-error pass|reset]\n"
-			      "                          [--sent FILE] [--stats] [-v] < INPUT\n"
-			      "                          feed INPUT through SCRIPT as the kernel would" },
+	{ "run",   cmd_run,   "run SCRIPT [--entry F] [--send-entry F] [--chunk N]\n"
+			      "                          [--reads N[p],...] [--peer-writes N,...]\n"
+			      "                          [--transcript FILE] [--repeat N] [--peer-window N]\n"
+			      "                          [--on-error pass|reset|close] [--sent FILE]\n"
+			      "                          [--stats] [--no-log-limit] [-v] < INPUT\n"
+			      "                          one connection through SCRIPT as the kernel runs it" },
 	{ "register", cmd_register, "register NAME FILE     compile FILE in the kernel as script NAME\n"
 			      "                          (CAP_NET_ADMIN; FILE - is stdin)" },
 	{ "unregister", cmd_unregister, "unregister NAME        remove registered script NAME" },

@@ -31,10 +31,6 @@
 const char luaulp_reset_token;
 const char luaulp_close_token;
 
-/* Short strings are interned from their bytes: a chunk this small is read
- * into the C stack first (Lua's LUAI_MAXSHORTLEN). */
-#define SHORT_MAX	40
-
 /* Push the chunk: the bytes given, or FILL's into a fresh string, and
  * anchor it in the state's CHUNK slot, so that it outlives an error in the
  * entry (the on-error policy may deliver it).  0 if FILL gave nothing
@@ -42,7 +38,6 @@ const char luaulp_close_token;
 static int push_chunk(lua_State *L, struct luaulp_rt *rt,
 		      struct luaulp_entry *e, int *got)
 {
-	char small[SHORT_MAX];
 	char *buf;
 	int n;
 
@@ -50,17 +45,24 @@ static int push_chunk(lua_State *L, struct luaulp_rt *rt,
 		lua_pushlstring(L, e->data, e->len);
 		n = e->len;
 	} else {
-		buf = e->len <= SHORT_MAX ? small : luaulp_rt_pushbuf(L, e->len);
+		/* Short strings are interned from their bytes: a chunk this
+		 * small is read into E first (it survives an error). */
+		buf = e->len <= sizeof(e->small) ? e->small :
+		      luaulp_rt_pushbuf(L, e->len);
 		n = e->fill(e->fill_arg, buf, e->len);
 		*got = n;
 		if (n <= 0)
 			return 0;
-		if (buf == small)
-			lua_pushlstring(L, small, n);
-		else if ((size_t)n < e->len)
-			/* TCP gave less than it said it held: the string
-			 * must have the length of the bytes. */
+		e->filled = n;
+		if (buf == e->small) {
 			lua_pushlstring(L, buf, n);
+		} else if ((size_t)n < e->len) {
+			/* TCP gave less than it said it held: the string
+			 * must have the length of the bytes.  Until it is
+			 * made, the first one holds them. */
+			luaulp_rt_slot_set(rt, LUAULP_RT_CHUNK, -1);
+			lua_pushlstring(L, buf, n);
+		}
 	}
 	e->filled = n;
 	luaulp_rt_slot_set(rt, LUAULP_RT_CHUNK, -1);
@@ -200,8 +202,13 @@ int luaulp_entry_run(struct luaulp_rt *rt, struct luaulp_entry *e,
 		e->verdict = verdict_of(rt, e, st);
 	}
 	if (e->verdict == LUAULP_PASS) {
-		e->out = lua_tolstring(L, -2, &e->outlen);
-		if (!e->out && !e->fill) {
+		/* The chunk's string: exact after a call, maybe longer than
+		 * the bytes after an error (FILL's first string). */
+		e->out = lua_tostring(L, -2);
+		e->outlen = e->filled;
+		if (!e->out && e->filled) {
+			e->out = e->small;	/* no string could be made */
+		} else if (!e->out && !e->fill) {
 			/* No string could hold the chunk: it is where it
 			 * was.  (With FILL nothing was taken.) */
 			e->out = e->data;

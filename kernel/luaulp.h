@@ -112,6 +112,8 @@ struct luaulp_sock {
 
 	wait_queue_head_t	rx_wait;	/* for LUAULP_F_RX_BUSY */
 	const char		*pending;
+	char			rx_small[sizeof_field(struct luaulp_entry,
+						      small)];
 	size_t			pending_len;
 	size_t			pending_off;
 

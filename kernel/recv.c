@@ -125,8 +125,9 @@ static int rx_lock(struct luaulp_sock *ctx, bool nonblock, long *timeo)
 static void rx_unlock(struct luaulp_sock *ctx)
 {
 	clear_bit_unlock(LUAULP_F_RX_BUSY, &ctx->flags);
-	smp_mb__after_atomic();
-	wake_up_interruptible(&ctx->rx_wait);
+	/* (wq_has_sleeper's barrier pairs with the waiter's queueing) */
+	if (wq_has_sleeper(&ctx->rx_wait))
+		wake_up_interruptible(&ctx->rx_wait);
 	if (test_and_clear_bit(LUAULP_F_RX_REARM, &ctx->flags))
 		rx_rearm(ctx);
 }
@@ -268,6 +269,12 @@ static int fill(struct luaulp_sock *ctx, size_t len, bool nonblock,
 		fallthrough;
 	case LUAULP_REPLACE:
 		luaulp_entry_keep(ctx->rt, &e);
+		if (e.out == e.small) {
+			/* A short chunk no string could hold (the state is
+			 * full): its bytes are in E, which goes now. */
+			memcpy(ctx->rx_small, e.small, e.outlen);
+			e.out = ctx->rx_small;
+		}
 		ctx->pending = e.out;
 		WRITE_ONCE(ctx->pending_off, 0);
 		WRITE_ONCE(ctx->pending_len, e.outlen);

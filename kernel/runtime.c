@@ -148,11 +148,25 @@ static void rt_exhaust(lua_State *L, struct luaulp_rt *rt)
 	luaD_throw(L, LUA_ERRRUN);
 }
 
+/*
+ * The wall-clock ceiling starts at the first check of a call (the first
+ * hook, after LUAULP_RT_HOOK_PERIOD instructions, or the first charge of
+ * library work), not at its start: a short call never reads the clock.
+ */
 static int rt_over(struct luaulp_rt *rt)
 {
+	unsigned long long now;
+
 	if (rt->budget < 0 || rt->exhausted)
 		return 1;
-	return rt->deadline_ns && luaulp_plat_now_ns() > rt->deadline_ns;
+	if (!rt->time_max_ns)
+		return 0;
+	now = luaulp_plat_now_ns();
+	if (!rt->deadline_ns) {
+		rt->deadline_ns = now + rt->time_max_ns;
+		return 0;
+	}
+	return now > rt->deadline_ns;
 }
 
 static void rt_hook(lua_State *L, lua_Debug *ar)
@@ -213,13 +227,12 @@ int luaulp_rt_cstack_low(lua_State *L)
 /* A fresh budget for one call from the embedder. */
 static void rt_arm(struct luaulp_rt *rt)
 {
-	unsigned long long tmax = luaulp_plat_time_max_ns();
-
 	rt->budget = (long)rt->insn_budget;
 	rt->exhausted = 0;
 	rt->cstack_err = 0;
 	rt->err[0] = '\0';
-	rt->deadline_ns = tmax ? luaulp_plat_now_ns() + tmax : 0;
+	rt->time_max_ns = luaulp_plat_time_max_ns();
+	rt->deadline_ns = 0;	/* set by the first rt_over() */
 	lua_sethook(rt->L, rt_hook, LUA_MASKCOUNT, LUAULP_RT_HOOK_PERIOD);
 }
 
@@ -280,38 +293,42 @@ static int rt_fail(struct luaulp_rt *rt, int status)
 	return -EINVAL;
 }
 
-/* The keys of the embedder's registry slots (runtime.h). */
-static const char rt_slot_key[LUAULP_RT_NSLOTS];
+/*
+ * The embedder's registry slots (runtime.h) are integer keys right after
+ * Lua's own (LUA_RIDX_LAST), in the registry's array part: made with the
+ * state, so that setting one later never allocates, and reached without
+ * hashing.  (Nothing else here uses luaL_ref, which would share the range.)
+ */
+#define RT_SLOT_INDEX(slot)	(LUA_RIDX_LAST + 1 + (slot))
 
 static int rt_open(lua_State *L)
 {
 	int i;
 
-	/* Made now, so that setting them later never allocates. */
 	for (i = 0; i < LUAULP_RT_NSLOTS; i++) {
 		lua_pushboolean(L, 0);
-		lua_rawsetp(L, LUA_REGISTRYINDEX, &rt_slot_key[i]);
+		lua_rawseti(L, LUA_REGISTRYINDEX, RT_SLOT_INDEX(i));
 	}
 	return luaulp_rt_openlibs(L);
 }
 
-/* The key exists (rt_open), so lua_rawsetp only overwrites its value. */
+/* The key exists (rt_open), so lua_rawseti only overwrites its value. */
 void luaulp_rt_slot_set(struct luaulp_rt *rt, enum luaulp_rt_slot slot,
 			int idx)
 {
 	lua_pushvalue(rt->L, idx);
-	lua_rawsetp(rt->L, LUA_REGISTRYINDEX, &rt_slot_key[slot]);
+	lua_rawseti(rt->L, LUA_REGISTRYINDEX, RT_SLOT_INDEX(slot));
 }
 
 void luaulp_rt_slot_clear(struct luaulp_rt *rt, enum luaulp_rt_slot slot)
 {
 	lua_pushboolean(rt->L, 0);
-	lua_rawsetp(rt->L, LUA_REGISTRYINDEX, &rt_slot_key[slot]);
+	lua_rawseti(rt->L, LUA_REGISTRYINDEX, RT_SLOT_INDEX(slot));
 }
 
 void luaulp_rt_slot_push(struct luaulp_rt *rt, enum luaulp_rt_slot slot)
 {
-	lua_rawgetp(rt->L, LUA_REGISTRYINDEX, &rt_slot_key[slot]);
+	lua_rawgeti(rt->L, LUA_REGISTRYINDEX, RT_SLOT_INDEX(slot));
 }
 
 /*

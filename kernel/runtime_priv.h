@@ -24,7 +24,8 @@ struct luaulp_rt {
 	unsigned long *mirror_max;
 	unsigned long insn_budget;	/* per call */
 	long budget;			/* units left in the current call */
-	unsigned long long deadline_ns;	/* wall-clock ceiling of the call */
+	unsigned long long time_max_ns;	/* wall-clock ceiling of a call */
+	unsigned long long deadline_ns;	/* ... of this one; 0: not started */
 	int exhausted;			/* budget spent: every hook raises */
 	int cstack_err;			/* "C stack overflow" raised */
 	char err[LUAULP_RT_ERRLEN];

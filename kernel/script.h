@@ -60,13 +60,17 @@ struct luaulp_entry {
 	int (*fill)(void *arg, char *buf, size_t len);
 	void *fill_arg;
 	/* out */
+	char small[40];		/* FILL's bytes of a chunk this short
+				 * (Lua interns such strings from bytes) */
 	enum luaulp_verdict verdict;
 	size_t filled;		/* the chunk's length (what FILL wrote) */
 	/*
 	 * The bytes to deliver for PASS (the chunk) and REPLACE: a Lua string,
-	 * valid until luaulp_entry_done(), or past it with luaulp_rt_keep().
-	 * NULL for PASS when the entry failed before FILL ran (the state could
-	 * not hold the chunk): the bytes are still where they were.
+	 * valid until luaulp_entry_done(), or past it with luaulp_entry_keep()
+	 * -- or, after an error that left no string, @data or @small (which
+	 * lives as long as E: copy what must outlive it).  NULL
+	 * for PASS when the entry failed before FILL ran (the state could not
+	 * hold the chunk): the bytes are still where they were.
 	 */
 	const char *out;
 	size_t outlen;

@@ -268,7 +268,8 @@ static void tx_unlock(struct luaulp_sock *ctx)
 	/* Pairs with the barrier of test_and_set_bit in an appender that
 	 * failed to take TX_BUSY after queueing. */
 	smp_mb__after_atomic();
-	wake_up_interruptible(&ctx->tx_wait);
+	if (waitqueue_active(&ctx->tx_wait))
+		wake_up_interruptible(&ctx->tx_wait);
 
 	if (READ_ONCE(ctx->tx_queued)) {
 		/* Queued after our last push.  If TCP is full, make sure
@@ -568,6 +569,11 @@ int luaulp_sendmsg(struct sock *sk, struct msghdr *msg, size_t size)
 		if (err)
 			break;
 	}
+	/* What the last chunk queued (luaulp.send() inside the entry, output
+	 * TCP could not take at once) goes now if TCP has room, not later
+	 * from the work: the socket is writable again at once. */
+	if (done && READ_ONCE(ctx->tx_queued))
+		tx_push(ctx);
 	tx_unlock(ctx);
 	if (done)
 		return done;

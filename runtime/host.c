@@ -116,44 +116,68 @@ __attribute__((constructor)) static void ptr_key_init(void)
 	v2 += v1; v1 = ROTL(v1, 17); v1 ^= v2; v2 = ROTL(v2, 32);	\
 } while (0)
 
+/* SipHash-2-4 in steps: the keyed state, one 64-bit word, the last one. */
+struct sip {
+	unsigned long long v0, v1, v2, v3;
+};
+
+static struct sip sip_start(void)
+{
+	struct sip s = {
+		0x736f6d6570736575ull ^ ptr_key[0],
+		0x646f72616e646f6dull ^ ptr_key[1],
+		0x6c7967656e657261ull ^ ptr_key[0],
+		0x7465646279746573ull ^ ptr_key[1],
+	};
+
+	return s;
+}
+
+static inline void sip_word(struct sip *s, unsigned long long m)
+{
+	s->v3 ^= m;
+	SIPROUND(s->v0, s->v1, s->v2, s->v3);
+	SIPROUND(s->v0, s->v1, s->v2, s->v3);
+	s->v0 ^= m;
+}
+
+static inline unsigned long long sip_end(struct sip *s, unsigned long long b)
+{
+	sip_word(s, b);
+	s->v2 ^= 0xff;
+	SIPROUND(s->v0, s->v1, s->v2, s->v3);
+	SIPROUND(s->v0, s->v1, s->v2, s->v3);
+	SIPROUND(s->v0, s->v1, s->v2, s->v3);
+	SIPROUND(s->v0, s->v1, s->v2, s->v3);
+	return s->v0 ^ s->v1 ^ s->v2 ^ s->v3;
+}
+
 /* SipHash-2-4 (the kernel's siphash()): LEN bytes, little-endian words. */
 unsigned long long luaulp_plat_hash(const void *p, size_t len)
 {
 	const unsigned char *in = p;
-	unsigned long long v0 = 0x736f6d6570736575ull ^ ptr_key[0];
-	unsigned long long v1 = 0x646f72616e646f6dull ^ ptr_key[1];
-	unsigned long long v2 = 0x6c7967656e657261ull ^ ptr_key[0];
-	unsigned long long v3 = 0x7465646279746573ull ^ ptr_key[1];
+	struct sip s = sip_start();
 	unsigned long long b = (unsigned long long)len << 56, m;
-	size_t i, left = len & 7;
+	size_t i;
+	int k;
 
 	for (i = 0; i + 8 <= len; i += 8) {
-		m = 0;
-		for (int k = 7; k >= 0; k--)
+		for (m = 0, k = 7; k >= 0; k--)
 			m = (m << 8) | in[i + k];
-		v3 ^= m;
-		SIPROUND(v0, v1, v2, v3);
-		SIPROUND(v0, v1, v2, v3);
-		v0 ^= m;
+		sip_word(&s, m);
 	}
-	for (int k = (int)left - 1; k >= 0; k--)
+	for (k = (int)(len & 7) - 1; k >= 0; k--)
 		b |= (unsigned long long)in[i + k] << (8 * k);
-	v3 ^= b;
-	SIPROUND(v0, v1, v2, v3);
-	SIPROUND(v0, v1, v2, v3);
-	v0 ^= b;
-	v2 ^= 0xff;
-	SIPROUND(v0, v1, v2, v3);
-	SIPROUND(v0, v1, v2, v3);
-	SIPROUND(v0, v1, v2, v3);
-	SIPROUND(v0, v1, v2, v3);
-	return v0 ^ v1 ^ v2 ^ v3;
+	return sip_end(&s, b);
 }
 
-/* SipHash-2-4 of one 64-bit word (the kernel's siphash_1u64). */
+/* SipHash-2-4 of one 64-bit word (the kernel's siphash_1u64): the same as
+ * luaulp_plat_hash() of its 8 bytes, without the loop (tables hash every
+ * pointer key with it). */
 unsigned long long luaulp_plat_ptrhash(const void *p)
 {
-	unsigned long long m = (unsigned long long)(uintptr_t)p;
+	struct sip s = sip_start();
 
-	return luaulp_plat_hash(&m, sizeof(m));
+	sip_word(&s, (unsigned long long)(uintptr_t)p);
+	return sip_end(&s, 8ull << 56);
 }

@@ -40,8 +40,10 @@ struct luaulp_simsock {
 	size_t inq_len, inq_off, inq_cap;
 	bool peer_eof;
 
-	/* verdict output not yet read: a string the state keeps */
+	/* verdict output not yet read: a string the state keeps (or, for a
+	 * short chunk no string could hold, a copy in @small) */
 	const char *pending;
+	char small[sizeof(((struct luaulp_entry *)0)->small)];
 	size_t pending_len, pending_off;
 
 	bool reset, reset_seen, closing;
@@ -397,6 +399,10 @@ static int fill(struct luaulp_simsock *s, size_t len)
 		/* fall through */
 	case LUAULP_REPLACE:
 		luaulp_entry_keep(s->rt, &e);
+		if (e.out == e.small) {
+			memcpy(s->small, e.small, e.outlen);
+			e.out = s->small;
+		}
 		s->pending = e.out;
 		s->pending_off = 0;
 		s->pending_len = e.outlen;

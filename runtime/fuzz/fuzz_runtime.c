@@ -1,11 +1,14 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * libFuzzer target of the luaulp runtime: the input is a Lua chunk, run in
- * a fresh sandboxed state under the kernel's limits; if it defines a global
- * function "entry", that is called with the input as a string, the way the
- * module calls a script's entry with received bytes.  Any crash, sanitizer
- * report, leak (the byte counter not back to zero) or a limit not holding
- * (memory above the cap) aborts.
+ * a fresh sandboxed state under the kernel's limits, on a simulated socket
+ * (runtime/simsock.c: the module's entry runner, luaulp table and store);
+ * if it defines "entry" and "out", they run as the receive and send entries
+ * on the input itself, sent by the peer and written by the application in
+ * pieces the input chooses, with a peer that stops reading.  Any crash,
+ * sanitizer report, leak (the byte counter not back to zero), a limit not
+ * holding (memory above the cap) or a call leaving the stack unbalanced
+ * aborts.
  *
  *   make fuzz [FUZZ_TIME=600]     (build/runtime/fuzz_runtime)
  */
@@ -14,53 +17,70 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <sys/socket.h>
+
 #include "lua.h"
 #include "runtime.h"
 #include "runtime_host.h"
+#include "simsock.h"
 
 int LLVMFuzzerInitialize(int *argc, char ***argv);
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
-int LLVMFuzzerInitialize(int *argc, char ***argv)
+static void to_peer(void *arg, const char *p, size_t len)
 {
-	(void)argc;
-	(void)argv;
-	/* the module's memory cap; a smaller budget and a wall-clock ceiling
-	 * keep each input fast */
-	luaulp_rt_host_set_limits(256 * 1024, 200000, 200);
-	return 0;
+	(void)arg;
+	(void)p;
+	(void)len;
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
+	static struct luaulp_store *store;
+	struct luaulp_simsock_cfg cfg = {
+		.to_peer = to_peer, .nonblock = true,
+		/* a peer that stops reading, so the queue limits are hit */
+		.peer_window = 4096,
+		.info = { .local_addr = "127.0.0.1", .remote_addr = "::1" },
+	};
+	struct luaulp_simsock *s;
 	struct luaulp_rt *rt;
-	lua_State *L;
-	char result[256];
+	char buf[512];
+	size_t off, step;
 	int err;
 
-	if (luaulp_rt_create(&rt, NULL))
+	if (!store)
+		store = luaulp_store_create();
+	cfg.store = store;
+	if (luaulp_simsock_create(&s, &cfg))
 		abort();
-	err = luaulp_rt_exec(rt, (const char *)data, size, "=fuzz", result,
-			     sizeof(result));
-	if (err && !luaulp_rt_error(rt)[0])
+	rt = luaulp_simsock_rt(s);
+	err = luaulp_simsock_load(s, (const char *)data, size, "=fuzz");
+	if (err && !luaulp_simsock_error(s)[0])
 		abort();	/* every error has a message */
 	if (luaulp_rt_memory(rt) > luaulp_rt_memory_max(rt))
 		abort();
-	L = luaulp_rt_lua(rt);
-	if (lua_getglobal(L, "entry") == LUA_TFUNCTION) {
-		lua_pushlstring(L, (const char *)data, size);
-		lua_pushinteger(L, (lua_Integer)size);
-		err = luaulp_rt_pcall(rt, 2, 1);
-		if (!err)
-			lua_pop(L, 1);
-	} else {
-		lua_pop(L, 1);
+	/* The input itself as the peer's bytes and the application's: in
+	 * writes and reads whose sizes the input also picks. */
+	luaulp_simsock_set_entries(s, "entry", "out");
+	luaulp_simsock_set_onerror(s, size ? data[0] % 3 : 0);
+	step = size ? (size_t)data[size - 1] % 97 + 1 : 1;
+	for (off = 0; off < size; off += step) {
+		size_t n = size - off < step ? size - off : step;
+
+		luaulp_simsock_peer(s, (const char *)data + off, n, false);
+		while (luaulp_simsock_read(s, buf, (off % sizeof(buf)) + 1,
+					   off & 1 ? MSG_PEEK : 0) > 0 &&
+		       !(off & 1))
+			;
+		luaulp_simsock_write(s, (const char *)data + off, n);
+		if (luaulp_rt_memory(rt) > luaulp_rt_memory_max(rt))
+			abort();
 	}
-	if (lua_gettop(L) != 0)
-		abort();
-	if (luaulp_rt_memory(rt) > luaulp_rt_memory_max(rt))
-		abort();
-	luaulp_rt_destroy(rt);
+	luaulp_simsock_peer(s, NULL, 0, true);
+	while (luaulp_simsock_read(s, buf, sizeof(buf), 0) > 0)
+		;
+	if (lua_gettop(luaulp_rt_lua(rt)) != 0)
+		abort();	/* every call left the stack as it found it */
+	luaulp_simsock_destroy(s);
 	if (luaulp_rt_live_bytes() != 0)
 		abort();
 	return 0;

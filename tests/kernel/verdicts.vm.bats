@@ -195,6 +195,23 @@ LUA
 	[[ $stderr == *"memory_hits=1"* ]]
 }
 
+@test "a chunk its state cannot hold is never lost: passed unchanged, or the policy's reset" {
+	# The script fills its state to the limit at load time; the chunk's
+	# string then cannot be made, so TCP's bytes are read straight into
+	# the application's buffer (pass) or the connection reset.
+	script <<<'pcall(function() while true do hog = { next = hog, s = string.rep("x", 512) } end end)
+function entry(d) return d:upper() end'
+	head -c 20000 /dev/zero | tr '\0' 'a' > "$BATS_TEST_TMPDIR/in"
+	pair -r 65536 < "$BATS_TEST_TMPDIR/in"
+	assert_success
+	[ "$output" = "$(cat "$BATS_TEST_TMPDIR/in")" ] || fail "altered: ${output:0:40}"
+	[[ $stderr == *"end: EOF"* ]]
+	[[ $stderr =~ memory_hits=[1-9] ]] || fail "$stderr"
+	pair -o reset < "$BATS_TEST_TMPDIR/in"
+	[[ $stderr == *"end: ECONNRESET"* ]]
+	[[ $stderr == *"memory_hits=1"* ]]
+}
+
 @test "hostile: a pathological pattern is bounded" {
 	script <<<'function entry(d) return (string.rep("a", 3000)):find(string.rep("a*", 30) .. "b") end'
 	pair -o reset <<<"data"

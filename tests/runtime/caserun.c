@@ -248,6 +248,25 @@ static int fd_drain(int fd, char *buf, size_t *len, int ms, int *err)
 	}
 }
 
+/* A non-blocking application's write: EAGAIN waits for POLLOUT. */
+static void app_write(int fd, const char *p, size_t len)
+{
+	struct pollfd pf = { .fd = fd, .events = POLLOUT };
+	ssize_t n;
+
+	while (len) {
+		n = send(fd, p, len, MSG_DONTWAIT | MSG_NOSIGNAL);
+		if (n > 0) {
+			p += n;
+			len -= n;
+		} else if (n < 0 && errno == EAGAIN && poll(&pf, 1, 2000) > 0) {
+			continue;
+		} else {
+			return;
+		}
+	}
+}
+
 static void session_kernel(int afd, int cfd, struct session *ss,
 			   struct outcome *o)
 {
@@ -273,7 +292,7 @@ static void session_kernel(int afd, int cfd, struct session *ss,
 				break;
 			r = fd_drain(afd, t.app, &t.app_len, 2000, &err);
 		} else {
-			send(afd, ss->data[i], ss->len[i], MSG_DONTWAIT);
+			app_write(afd, ss->data[i], ss->len[i]);
 		}
 		fd_drain(cfd, t.peer, &t.peer_len, 50, &perr);
 	}

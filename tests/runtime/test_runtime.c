@@ -17,6 +17,7 @@
 #include "lauxlib.h"
 #include "runtime.h"
 #include "runtime_host.h"
+#include "simsock.h"
 
 static int ntest, nfail;
 
@@ -236,6 +237,64 @@ static void test_alloc_failures(void)
 	CHECK(ok && created > 0, "limits from 1 KiB to 64 KiB: no leak, no crash");
 }
 
+static void to_peer(void *arg, const char *p, size_t len)
+{
+	(void)arg;
+	(void)p;
+	(void)len;
+}
+
+/*
+ * A state too full to hold the chunk (entry.c): the bytes are never lost.
+ * The on-error policy passes them unchanged (the module reads them from
+ * TCP straight to the application), resets or closes; a chunk short enough
+ * to be read into the call's own buffer survives its string failing.
+ */
+static void test_entry_memory(void)
+{
+	static const char src[] = "function recv(d) return d:upper() end";
+	struct luaulp_simsock_cfg cfg = { .to_peer = to_peer };
+	struct luaulp_simsock *s;
+	const struct luaulp_stats *st;
+	char in[4096], out[8192];
+	size_t lens[] = { sizeof(in), 16 };
+	int onerror, i;
+	ssize_t n;
+
+	memset(in, 'a', sizeof(in));
+	for (i = 0; i < 2; i++) {
+		for (onerror = 0; onerror < 3; onerror++) {
+			struct luaulp_rt *rt;
+
+			if (luaulp_simsock_create(&s, &cfg))
+				abort();
+			rt = luaulp_simsock_rt(s);
+			luaulp_simsock_load(s, src, sizeof(src) - 1, "=t");
+			luaulp_simsock_set_entries(s, "recv", NULL);
+			luaulp_simsock_set_onerror(s, onerror);
+			lua_gc(luaulp_rt_lua(rt), LUA_GCCOLLECT, 0);
+			luaulp_rt_set_memory_max(rt, luaulp_rt_memory(rt) + 8);
+			luaulp_simsock_peer(s, in, lens[i], false);
+			n = luaulp_simsock_read(s, out, sizeof(out), 0);
+			st = luaulp_simsock_stats(s);
+			if (onerror == LUAULP_ONERROR_PASS)
+				CHECK(n == (ssize_t)lens[i] && !memcmp(in, out, n) &&
+				      st->memory_hits == 1,
+				      "%zu bytes the state cannot hold pass unchanged under the pass policy (%zd)",
+				      lens[i], n);
+			else if (onerror == LUAULP_ONERROR_RESET)
+				CHECK(n == -ECONNRESET && st->memory_hits == 1,
+				      "... reset under the reset policy (%zd)", n);
+			else
+				CHECK(n == 0 && luaulp_simsock_was_closed(s),
+				      "... end of stream under the close policy (%zd)", n);
+			CHECK(lua_gettop(luaulp_rt_lua(rt)) == 0,
+			      "the state's stack is balanced");
+			luaulp_simsock_destroy(s);
+		}
+	}
+}
+
 int main(void)
 {
 	test_lifecycle();
@@ -243,6 +302,7 @@ int main(void)
 	test_pcall_owner();
 	test_limits();
 	test_alloc_failures();
+	test_entry_memory();
 	CHECK(luaulp_rt_live_bytes() == 0, "live bytes zero at exit: %ld",
 	      luaulp_rt_live_bytes());
 	printf("1..%d\n", ntest);
