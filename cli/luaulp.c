@@ -31,7 +31,8 @@ static const struct {
 			      "                          [--reads N[p],...] [--peer-writes N,...]\n"
 			      "                          [--transcript FILE] [--repeat N] [--peer-window N]\n"
 			      "                          [--on-error pass|reset|close] [--sent FILE]\n"
-			      "                          [--stats] [--no-log-limit] [-v] < INPUT\n"
+			      "                          [--stats] [--no-log-limit] [--registered] [-v]\n"
+			      "                          < INPUT\n"
 			      "                          one connection through SCRIPT as the kernel runs it" },
 	{ "register", cmd_register, "register NAME FILE     compile FILE in the kernel as script NAME\n"
 			      "                          (CAP_NET_ADMIN; FILE - is stdin)" },

@@ -30,7 +30,10 @@
  * 5 s) unless --no-log-limit.  --repeat N plays the session N times, as N connections sharing one
  * store (a cache's second request hits).  --peer-window N makes a peer that
  * stops reading after N bytes: then luaulp.send() fails with ENOBUFS once
- * 256 KiB wait, as in the kernel.  Exit status: 0, 1 the script did not
+ * 256 KiB wait, as in the kernel.  --registered compiles the script once
+ * and has every connection share that code, as sockets attaching a
+ * registered script by name do (LUAULP_ATTACHNAME); otherwise each loads
+ * the source (LUAULP_LOADSCRIPT).  Exit status: 0, 1 the script did not
  * load, 2 usage, 3 reset, 4 closed.
  *
  * Transcript (--transcript FILE): records "peer N" or "app N" on a line of
@@ -302,7 +305,7 @@ static int usage(void)
 	fprintf(stderr, "Usage: %s run SCRIPT [--entry F] [--send-entry F] [--reads N[p],...]\n"
 		"       [--chunk N] [--peer-writes N,...] [--transcript FILE] [--repeat N]\n"
 		"       [--peer-window N] [--nonblock] [--on-error pass|reset|close]\n"
-		"       [--sent FILE] [--stats] [--no-log-limit] [-v] < INPUT\n", prog);
+		"       [--sent FILE] [--stats] [--no-log-limit] [--registered] [-v] < INPUT\n", prog);
 	return 2;
 }
 
@@ -311,7 +314,7 @@ struct opts {
 	int onerror;
 	unsigned long repeat;
 	size_t window;
-	bool stats, nonblock, log_unlimited;
+	bool stats, nonblock, log_unlimited, registered;
 };
 
 static int parse(int argc, char **argv, struct run *r, struct opts *o)
@@ -331,6 +334,7 @@ static int parse(int argc, char **argv, struct run *r, struct opts *o)
 		{ "stats", no_argument, NULL, 'S' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "no-log-limit", no_argument, NULL, 'L' },
+		{ "registered", no_argument, NULL, 'G' },
 		{ NULL, 0, NULL, 0 }
 	};
 	char *end;
@@ -408,6 +412,9 @@ static int parse(int argc, char **argv, struct run *r, struct opts *o)
 		case 'L':
 			o->log_unlimited = true;
 			break;
+		case 'G':
+			o->registered = true;
+			break;
 		default:
 			return usage();
 		}
@@ -436,12 +443,14 @@ static char *read_file(const char *path, size_t *len)
 
 /* One connection: 0, 1 (the script did not load), 2, 3 reset, 4 closed. */
 static int connection(struct run *r, const struct opts *o,
-		      struct luaulp_store *store, const char *src,
+		      struct luaulp_store *store, struct luaulp_rt *code,
+		      const char *src,
 		      size_t src_len, const char *input, size_t in_len,
 		      struct luaulp_stats *total)
 {
 	struct luaulp_simsock_cfg cfg = {
 		.store = store,
+		.code = code,
 		.to_peer = to_peer,
 		.arg = r,
 		.peer_window = o->window,
@@ -463,7 +472,8 @@ static int connection(struct run *r, const struct opts *o,
 		return 1;
 	}
 	snprintf(chunkname, sizeof(chunkname), "@%s", o->script);
-	if (luaulp_simsock_load(s, src, src_len, chunkname)) {
+	if (code ? luaulp_simsock_run_code(s) :
+		   luaulp_simsock_load(s, src, src_len, chunkname)) {
 		fprintf(stderr, "%s\n", luaulp_simsock_error(s));
 		luaulp_simsock_destroy(s);
 		return 1;
@@ -498,6 +508,7 @@ int cmd_run(int argc, char **argv)
 	};
 	struct luaulp_stats total = { 0 };
 	struct luaulp_store *store = NULL;
+	struct luaulp_rt *code = NULL;
 	char *src = NULL, *input = NULL;
 	size_t src_len, in_len;
 	int ret;
@@ -523,9 +534,21 @@ int cmd_run(int argc, char **argv)
 		fprintf(stderr, "%s: run: out of memory\n", prog);
 		goto out;
 	}
+	if (o.registered) {
+		char chunkname[512];
+
+		snprintf(chunkname, sizeof(chunkname), "@%s", o.script);
+		if (luaulp_rt_create(&code, NULL) ||
+		    luaulp_rt_compile(code, src, src_len, chunkname)) {
+			fprintf(stderr, "%s\n", code ? luaulp_rt_error(code) :
+				"out of memory");
+			goto out;
+		}
+		luaulp_rt_freeze(code);
+	}
 	for (unsigned long i = 0; i < o.repeat; i++) {
-		ret = connection(&r, &o, store, src, src_len, input, in_len,
-				 &total);
+		ret = connection(&r, &o, store, code, src, src_len, input,
+				 in_len, &total);
 		if (ret == 1 || ret == 2)
 			break;
 	}
@@ -534,6 +557,7 @@ int cmd_run(int argc, char **argv)
 		print_stats(&total);
 out:
 	luaulp_store_destroy(store);
+	luaulp_rt_destroy(code);	/* after every state that shared it */
 	if (r.sent)
 		fclose(r.sent);
 	free(src);

@@ -38,6 +38,7 @@
 #include "script.h"
 
 struct luaulp_rt;
+struct luaulp_script;
 struct lua_State;
 
 /* Largest chunk handed to an entry at once. */
@@ -101,6 +102,7 @@ struct luaulp_sock {
 
 	struct mutex		lock;
 	struct luaulp_rt	*rt;		/* NULL until the first script */
+	struct luaulp_script	*code_script;	/* whose code rt shares */
 	char			script[LUAULP_NAME_MAX + 1];	/* or "(source)" */
 	char			entry[LUAULP_NAME_MAX + 1];
 	char			send_entry[LUAULP_NAME_MAX + 1];
@@ -170,7 +172,7 @@ int luaulp_sockopt_set(struct sock *sk, int optname, sockptr_t optval,
 		       unsigned int optlen);
 int luaulp_sockopt_get(struct sock *sk, int optname, char __user *optval,
 		       int __user *optlen);
-int luaulp_sock_rt(struct luaulp_sock *ctx);
+int luaulp_sock_rt(struct luaulp_sock *ctx, struct luaulp_rt *code);
 /* Lockless: any context that keeps ctx alive (a syscall on the socket, or
  * an RCU read section over the socket list). */
 void luaulp_sock_stats(const struct luaulp_sock *ctx, struct luaulp_stats *st);
@@ -214,6 +216,7 @@ bool luaulp_script_name_valid(const char *s);
 int luaulp_registry_attach(struct sock *sk, struct luaulp_sock *ctx,
 			   const char *name);
 void luaulp_registry_add_sock(struct luaulp_sock *ctx);
+void luaulp_registry_put(struct luaulp_script *s);
 void luaulp_registry_del_sock(struct luaulp_sock *ctx);
 
 /* store_net.c */

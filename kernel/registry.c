@@ -5,9 +5,14 @@
  * LUAULP_ATTACHNAME.  Also the namespace's list of scripted sockets, which
  * LUAULP_CMD_GET_SOCKET dumps.
  *
- * A script is compiled once, in a scratch Lua state, and kept as Lua
- * bytecode made by our own lua_dump.  Only this file ever loads bytecode,
- * and only from that buffer: every user-facing load stays text-only.
+ * A script is compiled once, in a Lua state of its own that is then frozen
+ * (runtime.h: luaulp_rt_freeze): a socket whose state is made by attaching
+ * it shares that code and its strings instead of holding a copy (most of
+ * what a socket with the HTTP guard would hold), and keeps the script
+ * alive until it closes.  A socket that already has a state (it loaded
+ * something before) gets a copy: Lua bytecode made by our own lua_dump at
+ * registration.  Only this file ever loads bytecode, and only from that
+ * buffer: every user-facing load stays text-only.
  *
  * Locking (see the lock order in luaulp.h): luaulp_net.lock, a mutex,
  * protects the script list and is never held across a Lua call or while
@@ -74,7 +79,8 @@ MODULE_PARM_DESC(registry_bytes, "Bytes held by registered scripts, all namespac
 
 struct luaulp_script {
 	struct list_head	node;
-	refcount_t		ref;
+	refcount_t		ref;		/* the list, sockets sharing code */
+	struct luaulp_rt	*shared;	/* frozen: code sockets share */
 	size_t			cost;		/* charged to registry_bytes */
 	size_t			source_size;
 	size_t			code_size;
@@ -97,12 +103,21 @@ static struct luaulp_net *lnet(const struct net *net)
 	return net_generic(net, luaulp_net_id);
 }
 
+/* Process context (the state's lua_close). */
 static void script_put(struct luaulp_script *s)
 {
 	if (refcount_dec_and_test(&s->ref)) {
 		atomic_long_sub(s->cost, &registry_bytes);
+		luaulp_rt_destroy(s->shared);
 		kvfree(s);
 	}
+}
+
+/* A socket whose state shared S's code closed (ulp.c, after the state). */
+void luaulp_registry_put(struct luaulp_script *s)
+{
+	if (s)
+		script_put(s);
 }
 
 bool luaulp_script_name_valid(const char *s)
@@ -157,22 +172,48 @@ static int code_writer(lua_State *L, const void *p, size_t n, void *ud)
 	return 0;
 }
 
-struct compile_args {
-	const char *src;
-	size_t len;
-	const char *chunkname;
+struct dump_args {
 	struct code_buf *out;
 };
 
-/* Protected: a syntax error propagates as a Lua error with its message. */
-static int compile_protected(lua_State *L)
+/* Protected; the compiled chunk is argument 2. */
+static int dump_protected(lua_State *L)
 {
-	struct compile_args *a = lua_touserdata(L, 1);
+	struct dump_args *a = lua_touserdata(L, 1);
 
-	if (luaL_loadbufferx(L, a->src, a->len, a->chunkname, "t"))
-		return lua_error(L);
+	lua_settop(L, 2);
 	if (lua_dump(L, code_writer, a->out, 0))
 		return luaL_error(L, "not enough memory for the compiled code");
+	return 0;
+}
+
+/*
+ * Compile SRC in a state of its own, dump a copy of its bytecode, freeze
+ * the state.  0 with *rtp, or a negative errno with the message in *rtp's
+ * error (then destroyed by the caller).
+ */
+static int compile(const char *src, size_t len, const char *chunkname,
+		   struct code_buf *out, struct luaulp_rt **rtp)
+{
+	struct dump_args a = { .out = out };
+	lua_State *L;
+	int err;
+
+	err = luaulp_rt_create(rtp, NULL);
+	if (err)
+		return err;
+	err = luaulp_rt_compile(*rtp, src, len, chunkname);
+	if (err)
+		return err;
+	L = luaulp_rt_lua(*rtp);
+	lua_pushcfunction(L, dump_protected);
+	lua_pushvalue(L, -2);
+	lua_pushlightuserdata(L, &a);
+	lua_rotate(L, -2, 1);
+	err = luaulp_rt_pcall(*rtp, 2, 0);
+	if (err)
+		return err;
+	luaulp_rt_freeze(*rtp);
 	return 0;
 }
 
@@ -227,24 +268,35 @@ int luaulp_registry_attach(struct sock *sk, struct luaulp_sock *ctx,
 		return -EINTR;
 	}
 	err = luaulp_sock_claim(ctx);
-	if (err)
+	if (err) {
 		strscpy(ctx->error, "this socket's scripts belong to another user",
 			sizeof(ctx->error));
-	else
-		err = luaulp_sock_rt(ctx);
-	if (!err) {
+	} else if (!ctx->rt) {
+		/* A new state: it shares the script's code, and keeps the
+		 * script until the socket closes. */
+		err = luaulp_sock_rt(ctx, found->shared);
+		if (!err) {
+			ctx->code_script = found;
+			found = NULL;
+			err = luaulp_rt_run_code(ctx->rt);
+		}
+	} else {
+		/* It has one: a copy of the code goes into it. */
 		lua_State *L = luaulp_rt_lua(ctx->rt);
 
 		lua_pushcfunction(L, load_protected);
 		lua_pushlightuserdata(L, &a);
 		err = luaulp_rt_pcall(ctx->rt, 1, 0);
+	}
+	if (ctx->rt) {
 		strscpy(ctx->error, err ? luaulp_rt_error(ctx->rt) : "",
 			sizeof(ctx->error));
 		if (!err)
-			luaulp_set_name(ctx, ctx->script, found->name);
+			luaulp_set_name(ctx, ctx->script, a.s->name);
 	}
 	mutex_unlock(&ctx->lock);
-	script_put(found);
+	if (found)
+		script_put(found);
 	return err;
 }
 
@@ -293,9 +345,8 @@ static int cmd_register(struct sk_buff *skb, struct genl_info *info)
 {
 	struct luaulp_net *ln = lnet(genl_info_net(info));
 	struct code_buf code = {};
-	struct compile_args a;
 	struct luaulp_script *s, *old;
-	struct luaulp_rt *rt;
+	struct luaulp_rt *rt = NULL;
 	char chunkname[LUAULP_NAME_MAX + 2];
 	const char *name;
 	size_t cost;
@@ -315,43 +366,40 @@ static int cmd_register(struct sk_buff *skb, struct genl_info *info)
 		return -EINVAL;
 	}
 
-	err = luaulp_rt_create(&rt, NULL);
-	if (err)
-		return err;
 	snprintf(chunkname, sizeof(chunkname), "=%s", name);
-	a.src = nla_data(info->attrs[LUAULP_A_SOURCE]);
-	a.len = nla_len(info->attrs[LUAULP_A_SOURCE]);
-	a.chunkname = chunkname;
-	a.out = &code;
-	lua_pushcfunction(luaulp_rt_lua(rt), compile_protected);
-	lua_pushlightuserdata(luaulp_rt_lua(rt), &a);
-	err = luaulp_rt_pcall(rt, 1, 0);
+	err = compile(nla_data(info->attrs[LUAULP_A_SOURCE]),
+		      nla_len(info->attrs[LUAULP_A_SOURCE]), chunkname, &code,
+		      &rt);
 	if (err) {
-		set_err_fmt(info, "%s", luaulp_rt_error(rt));
+		if (rt)
+			set_err_fmt(info, "%s", luaulp_rt_error(rt));
 		luaulp_rt_destroy(rt);
 		kvfree(code.p);
 		return err == -ENOMEM ? -ENOMEM : -EINVAL;
 	}
-	luaulp_rt_destroy(rt);
 
-	cost = struct_size(s, code, code.len);
+	cost = struct_size(s, code, code.len) + luaulp_rt_memory(rt);
 	if (atomic_long_add_return(cost, &registry_bytes) >
 	    (long)min_t(unsigned long, READ_ONCE(registry_max_bytes), LONG_MAX)) {
 		atomic_long_sub(cost, &registry_bytes);
+		luaulp_rt_destroy(rt);
 		kvfree(code.p);
 		GENL_SET_ERR_MSG(info, "registry full (module parameter registry_max_bytes)");
 		return -ENOSPC;
 	}
-	s = kvzalloc(cost, GFP_KERNEL_ACCOUNT | __GFP_NOWARN);
+	s = kvzalloc(struct_size(s, code, code.len),
+		     GFP_KERNEL_ACCOUNT | __GFP_NOWARN);
 	if (!s) {
 		atomic_long_sub(cost, &registry_bytes);
+		luaulp_rt_destroy(rt);
 		kvfree(code.p);
 		return -ENOMEM;
 	}
 	s->cost = cost;
+	s->shared = rt;
 	refcount_set(&s->ref, 1);
 	strscpy(s->name, name, sizeof(s->name));
-	s->source_size = a.len;
+	s->source_size = nla_len(info->attrs[LUAULP_A_SOURCE]);
 	s->code_size = code.len;
 	memcpy(s->code, code.p, code.len);
 	kvfree(code.p);
@@ -359,7 +407,8 @@ static int cmd_register(struct sk_buff *skb, struct genl_info *info)
 	mutex_lock(&ln->lock);
 	old = find_script(ln, name);
 	if (old) {
-		/* Replace: attached sockets keep their own copy. */
+		/* Replace: attached sockets keep the code they share
+		 * (or their copy of it). */
 		list_replace(&old->node, &s->node);
 		mutex_unlock(&ln->lock);
 		script_put(old);

@@ -24,7 +24,11 @@
 #include "ldebug.h"	/* luaG_runerror: luaulp_rt_cstack_check() */
 #include "ldo.h"		/* luaD_throw: rt_exhaust() */
 #include "lapi.h"		/* api_incr_top: luaulp_rt_pushbuf() */
+#include "lfunc.h"		/* shared code: luaF_newLclosure */
+#include "lgc.h"
+#include "lstate.h"
 #include "lstring.h"	/* luaS_createlngstrobj: luaulp_rt_pushbuf() */
+#include "ltable.h"
 
 #include "runtime_priv.h"
 
@@ -352,7 +356,8 @@ unsigned long long luaulp_rt_hash(const void *p, size_t len)
 	return luaulp_plat_hash(p, len);
 }
 
-int luaulp_rt_create(struct luaulp_rt **out, const struct luaulp_rt_limits *lim)
+static int rt_create(struct luaulp_rt **out, const struct luaulp_rt_limits *lim,
+		     struct luaulp_rt *code)
 {
 	struct luaulp_rt *rt;
 	lua_State *L;
@@ -371,6 +376,7 @@ int luaulp_rt_create(struct luaulp_rt **out, const struct luaulp_rt_limits *lim)
 	if (rt->insn_budget > (unsigned long)(~0ul >> 2))
 		rt->insn_budget = ~0ul >> 2;
 
+	rt->code = code;	/* read by luaulp_rt_shared() */
 	L = lua_newstate(rt_alloc, rt);
 	if (!L) {
 		luaulp_plat_free(rt);
@@ -389,6 +395,30 @@ int luaulp_rt_create(struct luaulp_rt **out, const struct luaulp_rt_limits *lim)
 	lua_settop(L, 0);
 	*out = rt;
 	return 0;
+}
+
+int luaulp_rt_create(struct luaulp_rt **out, const struct luaulp_rt_limits *lim)
+{
+	return rt_create(out, lim, NULL);
+}
+
+int luaulp_rt_create_shared(struct luaulp_rt **out,
+			    const struct luaulp_rt_limits *lim,
+			    struct luaulp_rt *code)
+{
+	return rt_create(out, lim, code);
+}
+
+/* luai_sharedcode (patches/08): lua_newstate, before any string is made. */
+void luaulp_rt_shared(lua_State *L, global_State *g)
+{
+	struct luaulp_rt *rt = g->ud;
+
+	(void)L;
+	if (!rt->code)
+		return;
+	g->shared = G(rt->code->L);
+	g->seed = g->shared->seed;	/* its strings' hashes are ours */
 }
 
 void luaulp_rt_destroy(struct luaulp_rt *rt)
@@ -489,6 +519,97 @@ int luaulp_rt_exec(struct luaulp_rt *rt, const char *src, size_t len,
 	}
 	lua_settop(L, top);
 	return ret;
+}
+
+static int compile_protected(lua_State *L)
+{
+	struct exec_args *a = lua_touserdata(L, 1);
+
+	a->loadstatus = luaL_loadbufferx(L, a->src, a->len, a->name, "t");
+	if (a->loadstatus != LUA_OK)
+		return lua_error(L);
+	return 1;
+}
+
+/* The compiled chunk stays on the stack, for luaulp_rt_freeze(). */
+int luaulp_rt_compile(struct luaulp_rt *rt, const char *src, size_t len,
+		      const char *chunkname)
+{
+	struct exec_args a = {
+		.src = src, .len = len, .name = chunkname ? chunkname : "=chunk",
+		.loadstatus = LUA_OK,
+	};
+	int status;
+
+	rt_arm(rt);
+	lua_pushcfunction(rt->L, compile_protected);
+	lua_pushlightuserdata(rt->L, &a);
+	status = lua_pcall(rt->L, 1, 1, 0);
+	if (status == LUA_OK)
+		return 0;
+	if (a.loadstatus == LUA_ERRMEM)
+		status = LUA_ERRMEM;
+	status = rt_fail(rt, status);
+	lua_pop(rt->L, 1);
+	return status;
+}
+
+/*
+ * Every object of the state becomes "fixed" (gray forever, on no list its
+ * collector sweeps) and the collector stops: nothing is ever marked, moved,
+ * freed or written in it again -- not by this state, not by the states
+ * that share it, whose collectors only ever act on white objects.  Closure
+ * caches are emptied and long strings hashed now, so no sharing state
+ * writes them later.  The chunk compiled last is the shared code.
+ */
+void luaulp_rt_freeze(struct luaulp_rt *rt)
+{
+	lua_State *L = rt->L;
+	global_State *g = G(L);
+	GCObject *o, *next;
+
+	lua_gc(L, LUA_GCCOLLECT, 0);
+	lua_gc(L, LUA_GCSTOP, 0);
+	for (o = g->allgc; o; o = next) {
+		next = o->next;
+		if (o->tt == LUA_TPROTO)
+			gco2p(o)->cache = NULL;
+		else if (o->tt == LUA_TLNGSTR)
+			luaS_hashlongstr(gco2ts(o));
+		resetbits(o->marked, WHITEBITS);	/* gray */
+		o->next = g->fixedgc;
+		g->fixedgc = o;
+	}
+	g->allgc = NULL;
+	rt->code_main = clLvalue(L->top - 1)->p;
+}
+
+static int run_code_protected(lua_State *L)
+{
+	struct luaulp_rt *rt = rt_of(L);
+	Proto *p = (Proto *)rt->code->code_main;
+	LClosure *cl = luaF_newLclosure(L, p->sizeupvalues);
+
+	/* As lua_load does, with the frozen chunk's prototype. */
+	cl->p = p;
+	setclLvalue(L, L->top, cl);
+	api_incr_top(L);
+	luaF_initupvals(L, cl);
+	if (cl->nupvalues >= 1) {
+		Table *reg = hvalue(&G(L)->l_registry);
+		const TValue *gt = luaH_getint(reg, LUA_RIDX_GLOBALS);
+
+		setobj(L, cl->upvals[0]->v, gt);
+		luaC_upvalbarrier(L, cl->upvals[0]);
+	}
+	lua_call(L, 0, 0);
+	return 0;
+}
+
+int luaulp_rt_run_code(struct luaulp_rt *rt)
+{
+	lua_pushcfunction(rt->L, run_code_protected);
+	return luaulp_rt_pcall(rt, 0, 0);
 }
 
 int luaulp_rt_pcall(struct luaulp_rt *rt, int nargs, int nresults)

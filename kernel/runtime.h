@@ -50,6 +50,24 @@ void *luaulp_rt_owner(struct lua_State *L);
 int luaulp_rt_exec(struct luaulp_rt *rt, const char *src, size_t len,
 		   const char *chunkname, char *result, size_t rlen);
 
+/*
+ * Code shared between states (a registered script's, patches/08):
+ * luaulp_rt_compile() compiles text chunk SRC in RT without running it,
+ * and luaulp_rt_freeze() then makes RT read-only for good: no call may be
+ * made in it after, only luaulp_rt_destroy(), once no state made with it
+ * as CODE is left.  luaulp_rt_create_shared() makes a state that uses
+ * CODE's compiled chunk and strings without copying them, and
+ * luaulp_rt_run_code() runs that chunk in it, with a fresh budget.
+ * Errors as for luaulp_rt_exec().
+ */
+int luaulp_rt_compile(struct luaulp_rt *rt, const char *src, size_t len,
+		      const char *chunkname);
+void luaulp_rt_freeze(struct luaulp_rt *rt);
+int luaulp_rt_create_shared(struct luaulp_rt **out,
+			    const struct luaulp_rt_limits *lim,
+			    struct luaulp_rt *code);
+int luaulp_rt_run_code(struct luaulp_rt *rt);
+
 /* Call the function below NARGS arguments on the stack (lua_pcall
  * semantics, NRESULTS results left on success, nothing left on error) with
  * a fresh budget. */

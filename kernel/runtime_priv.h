@@ -28,6 +28,9 @@ struct luaulp_rt {
 	unsigned long long deadline_ns;	/* ... of this one; 0: not started */
 	int exhausted;			/* budget spent: every hook raises */
 	int cstack_err;			/* "C stack overflow" raised */
+	struct luaulp_rt *code;		/* the frozen state whose code and
+					 * strings this one shares, or NULL */
+	const void *code_main;		/* frozen: its chunk (a Proto) */
 	char err[LUAULP_RT_ERRLEN];
 };
 

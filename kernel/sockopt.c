@@ -64,14 +64,16 @@ int luaulp_sock_claim(struct luaulp_sock *ctx)
 	return 0;
 }
 
-/* Create the Lua state on first use.  Called with ctx->lock held. */
-int luaulp_sock_rt(struct luaulp_sock *ctx)
+/* Create the Lua state on first use, sharing CODE (a registered script's,
+ * or NULL).  Called with ctx->lock held. */
+int luaulp_sock_rt(struct luaulp_sock *ctx, struct luaulp_rt *code)
 {
 	int err;
 
 	if (ctx->rt)
 		return 0;
-	err = luaulp_rt_create(&ctx->rt, NULL);
+	err = code ? luaulp_rt_create_shared(&ctx->rt, NULL, code) :
+		     luaulp_rt_create(&ctx->rt, NULL);
 	if (err) {
 		set_error(ctx, "cannot create a Lua state: out of memory");
 		return err;
@@ -119,7 +121,7 @@ static int luaulp_load_script(struct sock *sk, struct luaulp_sock *ctx,
 	if (err)
 		set_error(ctx, "this socket's scripts belong to another user");
 	else
-		err = luaulp_sock_rt(ctx);
+		err = luaulp_sock_rt(ctx, NULL);
 	if (!err) {
 		ctx->result[0] = '\0';
 		err = luaulp_rt_exec(ctx->rt, src, optlen, "=script",
@@ -222,7 +224,7 @@ static int luaulp_set_memlimit(struct luaulp_sock *ctx, sockptr_t optval,
 		return -EINVAL;
 	if (mutex_lock_killable(&ctx->lock))
 		return -EINTR;
-	err = luaulp_sock_rt(ctx);
+	err = luaulp_sock_rt(ctx, NULL);
 	if (!err) {
 		if ((size_t)val > luaulp_rt_memory_max(ctx->rt))
 			err = -EPERM;

@@ -175,6 +175,8 @@ static void luaulp_close(struct sock *sk, long timeout)
 	/* No one else can reach ctx now: the last file reference is gone. */
 	if (ctx->rt)
 		luaulp_rt_destroy(ctx->rt);
+	/* The code the state shared may go now. */
+	luaulp_registry_put(ctx->code_script);
 	luaulp_rx_free(ctx);
 	mutex_destroy(&ctx->lock);
 	call_rcu(&ctx->rcu, luaulp_ctx_free_rcu);

@@ -218,7 +218,8 @@ int luaulp_simsock_create(struct luaulp_simsock **out,
 	if (!s)
 		return -ENOMEM;
 	s->cfg = *cfg;
-	err = luaulp_rt_create(&s->rt, NULL);
+	err = cfg->code ? luaulp_rt_create_shared(&s->rt, NULL, cfg->code) :
+			  luaulp_rt_create(&s->rt, NULL);
 	if (err) {
 		free(s);
 		return err;
@@ -249,6 +250,15 @@ int luaulp_simsock_load(struct luaulp_simsock *s, const char *src, size_t len,
 			const char *chunkname)
 {
 	int err = luaulp_rt_exec(s->rt, src, len, chunkname, NULL, 0);
+
+	snprintf(s->error, sizeof(s->error), "%s",
+		 err ? luaulp_rt_error(s->rt) : "");
+	return err;
+}
+
+int luaulp_simsock_run_code(struct luaulp_simsock *s)
+{
+	int err = luaulp_rt_run_code(s->rt);
 
 	snprintf(s->error, sizeof(s->error), "%s",
 		 err ? luaulp_rt_error(s->rt) : "");

@@ -39,6 +39,9 @@ struct luaulp_simsock;
 
 struct luaulp_simsock_cfg {
 	struct luaulp_store *store;	/* shared; NULL: luaulp.store fails */
+	/* A registered script's frozen code (runtime.h) the socket's state
+	 * shares, as ATTACHNAME does; luaulp_simsock_run_code() runs it. */
+	struct luaulp_rt *code;
 	struct luaulp_sockinfo info;	/* luaulp.socket */
 	/* What the peer receives, in order. */
 	void (*to_peer)(void *arg, const char *p, size_t len);
@@ -62,6 +65,8 @@ void luaulp_simsock_destroy(struct luaulp_simsock *s);
 /* LOADSCRIPT: compile and run SRC (errors: luaulp_simsock_error). */
 int luaulp_simsock_load(struct luaulp_simsock *s, const char *src, size_t len,
 			const char *chunkname);
+/* ATTACHNAME of the script in cfg.code. */
+int luaulp_simsock_run_code(struct luaulp_simsock *s);
 /* ENTRYPOINT, SENDENTRY (NULL or "" unsets), ONERROR. */
 void luaulp_simsock_set_entries(struct luaulp_simsock *s, const char *recv,
 				const char *send);

@@ -18,4 +18,10 @@ $(B)/tests/sandboxctl: tests/kernel/sandboxctl.c $(B)/preload/genl.o $(B)/preloa
 	@$(if $(Q),echo "  CC      $@";)
 	$(Q)$(CC) $(TEST_CFLAGS) -Ipreload -Ikernel/include -o $@ $^
 
-HOST_TEST_TARGETS += $(B)/tests/sandboxctl
+# sharedctl registers scripts through it.
+$(B)/tests/sharedctl: tests/kernel/sharedctl.c $(B)/preload/genl.o $(B)/preload/registry.o
+	@mkdir -p $(@D)
+	@$(if $(Q),echo "  CC      $@";)
+	$(Q)$(CC) $(TEST_CFLAGS) -Ipreload -Ikernel/include -o $@ $^
+
+HOST_TEST_TARGETS += $(B)/tests/sandboxctl $(B)/tests/sharedctl

@@ -155,6 +155,16 @@ int luaulp_ptr2str(char *buf, int sz, const void *p);
 #define lua_pointer2str(buff,sz,p)	luaulp_ptr2str(buff, (int)(sz), p)
 #define luai_makeseed_noaddr
 
+/*
+ * Registered scripts' code is shared (patches/08): a socket's state made by
+ * luaulp_rt_create_shared() points at the script's frozen state, whose
+ * strings it interns first, with its seed (kernel/runtime.c).
+ */
+struct lua_State;
+struct global_State;
+void luaulp_rt_shared(struct lua_State *L, struct global_State *g);
+#define luai_sharedcode(L, g)	luaulp_rt_shared(L, g)
+
 /* randomness: table hash seed and sort's pivot */
 unsigned int luaulp_random32(void);
 #define luai_makeseed()		luaulp_random32()

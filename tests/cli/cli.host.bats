@@ -341,3 +341,30 @@ end"
 	[ "$status" -eq 2 ]
 	assert_output --partial "is not pass, reset or close"
 }
+
+@test "run --registered: connections sharing a script's frozen code behave as loading its source" {
+	needs_runtime
+	local S=$ROOT/scripts
+	printf 'GET / HTTP/1.1\r\nHost: a\r\n\r\n' >"$T/ok"
+	printf 'GET / HTTP/1.1\r\nHost: a\r\nX: a\rb\r\n\r\n' >"$T/cr"
+	printf 'POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 3\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n' >"$T/clte"
+	printf 'GET /x HTTP/1.1\r\nHost: a\r\n\r\nGET /y HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n' >"$T/two"
+	for in in ok cr clte two; do
+		for way in "" --registered; do
+			rc=0
+			"$CLI" run "$S/http_guard.lua" --entry guard --send-entry guard_send \
+				--repeat 3 --chunk 7 --sent "$T/sent$way" --stats $way \
+				<"$T/$in" >"$T/out$way" 2>"$T/err$way" || rc=$?
+			echo "$rc" >"$T/rc$way"
+		done
+		cmp "$T/out" "$T/out--registered" || fail "$in: delivered bytes differ"
+		cmp "$T/sent" "$T/sent--registered" || fail "$in: sent bytes differ"
+		cmp "$T/rc" "$T/rc--registered" || fail "$in: exit status differs"
+		cmp "$T/err" "$T/err--registered" || fail "$in: $(diff "$T/err" "$T/err--registered")"
+	done
+	# A syntax error is reported the same way, once.
+	printf 'function f(\n' >"$T/bad.lua"
+	run "$CLI" run --registered "$T/bad.lua" </dev/null
+	[ "$status" -eq 1 ]
+	assert_output --partial "$T/bad.lua:2:"
+}

@@ -36,3 +36,17 @@ live_bytes() {
 	assert_success
 	insmod "$B/kernel/$LUAULP_KREL/luaulp.ko"
 }
+
+@test "sockets attaching a registered script share its code: less memory, replace and unregister safe" {
+	# An entry that upper-cases, and code enough to be worth sharing.
+	{
+		echo 'function up(d) return d:upper() end'
+		for i in $(seq 100); do
+			echo "local function helper_$i(s) return s:sub($i) .. \"constant number $i\" end"
+		done
+	} >"$BATS_TEST_TMPDIR/big.lua"
+	run "$B/tests/sharedctl" 50 "$BATS_TEST_TMPDIR/big.lua" up
+	echo "$output"
+	assert_success
+	refute_output --partial FAIL
+}

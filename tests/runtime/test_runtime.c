@@ -19,6 +19,11 @@
 #include "runtime_host.h"
 #include "simsock.h"
 
+/* Lua's internals, to check that a frozen state stays untouched. */
+#include "lgc.h"
+#include "lobject.h"
+#include "lstate.h"
+
 static int ntest, nfail;
 
 #define CHECK(cond, ...) do {						\
@@ -295,6 +300,96 @@ static void test_entry_memory(void)
 	}
 }
 
+/* A fingerprint of every object of a frozen state: address, mark bits,
+ * and for prototypes their closure cache (which must stay empty). */
+static unsigned long long frozen_print(struct luaulp_rt *code, int *count)
+{
+	global_State *g = G(luaulp_rt_lua(code));
+	unsigned long long h = 1469598103934665603ull;
+	GCObject *o;
+
+	*count = 0;
+	for (o = g->fixedgc; o; o = o->next) {
+		h = (h ^ (unsigned long long)(size_t)o) * 1099511628211ull;
+		h = (h ^ o->marked) * 1099511628211ull;
+		if (o->tt == LUA_TPROTO)
+			h = (h ^ (unsigned long long)(size_t)gco2p(o)->cache) *
+			    1099511628211ull;
+		(*count)++;
+	}
+	return g->allgc ? 0 : h;
+}
+
+/*
+ * Code shared between states (a registered script's, patches/08): many
+ * states run one frozen chunk, each with its own globals, strings that
+ * compare equal to its constants, its own collector -- and the frozen
+ * state is never written.
+ */
+static void test_shared_code(void)
+{
+	static const char src[] =
+		"local n = 0\n"
+		"t = { abc = 1 }\n"
+		"function f(x)\n"
+		"  n = n + 1\n"
+		"  local k = ('ab'):rep(1) .. x\n"
+		"  local g = function() return n end\n"
+		"  t[k .. n] = string.rep('y', 100)\n"
+		"  collectgarbage()\n"
+		"  return t[k] ~= nil, g(), getmetatable('').__index == string,\n"
+		"    #('%s'):format(k), setmetatable({}, { __index = t }).abc\n"
+		"end\n"
+		"return 'loaded'\n";
+	struct luaulp_rt *code, *rt[8], *copy;
+	unsigned long long before, after;
+	size_t shared_mem, copy_mem;
+	char res[128];
+	int i, n1, n2, ok;
+
+	/* (CHECK evaluates its condition twice) */
+	ok = luaulp_rt_create(&code, NULL) == 0 &&
+	     luaulp_rt_compile(code, src, sizeof(src) - 1, "=shared") == 0;
+	CHECK(ok, "compile a chunk to share");
+	luaulp_rt_freeze(code);
+	before = frozen_print(code, &n1);
+	CHECK(before && n1 > 50, "frozen: %d objects, all fixed", n1);
+	ok = 1;
+	for (i = 0; i < 8; i++) {
+		ok &= luaulp_rt_create_shared(&rt[i], NULL, code) == 0;
+		ok &= luaulp_rt_run_code(rt[i]) == 0;
+	}
+	CHECK(ok, "8 states run the shared chunk");
+	for (i = 0; i < 8; i++) {
+		char want[64];
+
+		for (int j = 0; j <= i; j++)
+			exec(rt[i], "return f('c')", res, sizeof(res));
+		snprintf(want, sizeof(want), "true\t%d\ttrue\t3\t1", i + 1);
+		ok &= !strcmp(res, want);
+	}
+	CHECK(ok, "constants, strings made at run time and metamethods agree; "
+	      "each state has its own upvalues (%s)", res);
+	exec(rt[3], "return n, f('c')", res, sizeof(res));
+	CHECK(!strncmp(res, "nil\ttrue\t5\t", 11), "... and its own count: %s", res);
+	shared_mem = luaulp_rt_memory(rt[0]);
+	luaulp_rt_create(&copy, NULL);
+	exec(copy, src, NULL, 0);
+	copy_mem = luaulp_rt_memory(copy);
+	CHECK(shared_mem + 1000 < copy_mem,
+	      "a sharing state holds %zu bytes, a copy %zu", shared_mem, copy_mem);
+	printf("# shared: %zu bytes, copy: %zu bytes, frozen: %zu bytes\n",
+	       shared_mem, copy_mem, luaulp_rt_memory(code));
+	luaulp_rt_destroy(copy);
+	for (i = 0; i < 8; i++)
+		luaulp_rt_destroy(rt[i]);
+	after = frozen_print(code, &n2);
+	CHECK(after == before && n2 == n1,
+	      "the frozen state was never written (%d objects)", n2);
+	luaulp_rt_destroy(code);
+	CHECK(luaulp_rt_live_bytes() == 0, "nothing leaked");
+}
+
 int main(void)
 {
 	test_lifecycle();
@@ -303,6 +398,7 @@ int main(void)
 	test_limits();
 	test_alloc_failures();
 	test_entry_memory();
+	test_shared_code();
 	CHECK(luaulp_rt_live_bytes() == 0, "live bytes zero at exit: %ld",
 	      luaulp_rt_live_bytes());
 	printf("1..%d\n", ntest);
