@@ -386,13 +386,22 @@ static int rt_create(struct luaulp_rt **out, const struct luaulp_rt_limits *lim,
 	*(struct luaulp_rt **)lua_getextraspace(L) = rt;
 	lua_atpanic(L, rt_panic);
 
+	/*
+	 * The libraries make only objects that live as long as the state: no
+	 * collection while they are built (an allocation over the limit
+	 * still collects first), and the first one only once the state has
+	 * doubled, as after any collection (Lua's pause, 200%).
+	 */
 	rt_arm(rt);
+	lua_gc(L, LUA_GCSTOP, 0);
 	lua_pushcfunction(L, rt_open);
 	if (lua_pcall(L, 0, 0, 0) != LUA_OK) {
 		luaulp_rt_destroy(rt);
 		return -ENOMEM;
 	}
 	lua_settop(L, 0);
+	lua_gc(L, LUA_GCRESTART, 0);
+	luaE_setdebt(G(L), -(l_mem)gettotalbytes(G(L)));
 	*out = rt;
 	return 0;
 }
