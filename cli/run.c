@@ -57,7 +57,7 @@
 #include "script.h"
 #include "simsock.h"
 
-#define CHUNK_MAX	(64 * 1024)	/* the kernel's LUAULP_CHUNK_MAX */
+#define READ_MAX	(64 * 1024)	/* one read or peer write */
 #define SIZES_MAX	64
 
 struct sizes {
@@ -151,7 +151,7 @@ static char *read_all(FILE *f, size_t *len)
 	return buf;
 }
 
-/* "N[p],N[p],..." with each N in 1..CHUNK_MAX (p: a peek, if PEEK_OK). */
+/* "N[p],N[p],..." with each N in 1..READ_MAX (p: a peek, if PEEK_OK). */
 static int parse_sizes(const char *opt, const char *arg, struct sizes *sz,
 		       bool peek_ok)
 {
@@ -165,7 +165,7 @@ static int parse_sizes(const char *opt, const char *arg, struct sizes *sz,
 
 		errno = 0;
 		v = strtoul(p, &end, 10);
-		if (errno || end == p || v < 1 || v > CHUNK_MAX ||
+		if (errno || end == p || v < 1 || v > READ_MAX ||
 		    sz->count == SIZES_MAX)
 			goto bad;
 		sz->n[sz->count] = v;
@@ -187,7 +187,7 @@ static int parse_sizes(const char *opt, const char *arg, struct sizes *sz,
 		return 0;
 bad:
 	fprintf(stderr, "%s: run: --%s \"%s\" is not in 1..%d%s\n", prog, opt,
-		arg, CHUNK_MAX, peek_ok ? " (a list, \"p\" for a peek, one read at least)" : "");
+		arg, READ_MAX, peek_ok ? " (a list, \"p\" for a peek, one read at least)" : "");
 	return 2;
 }
 
@@ -195,7 +195,7 @@ bad:
  * returns 0, or -ECONNRESET. */
 static int drain(struct run *r, struct luaulp_simsock *s)
 {
-	static char buf[CHUNK_MAX];
+	static char buf[READ_MAX];
 
 	for (;;) {
 		struct sizes *sz = &r->reads;
@@ -513,7 +513,7 @@ int cmd_run(int argc, char **argv)
 	size_t src_len, in_len;
 	int ret;
 
-	r.reads.n[0] = CHUNK_MAX;
+	r.reads.n[0] = READ_MAX;
 	r.reads.count = 1;
 	ret = parse(argc, argv, &r, &o);
 	if (ret)

@@ -150,6 +150,7 @@ int luaulp_state_lock(struct luaulp_sock *ctx, bool nonblock, bool send)
 	set_bit(send ? LUAULP_F_STATE_TX_REARM : LUAULP_F_STATE_RX_REARM,
 		&ctx->flags);
 	/* The owner may have let go before it could see the bit. */
+	smp_mb__after_atomic();
 	return mutex_trylock(&ctx->lock) ? 0 : -EAGAIN;
 }
 

@@ -22,6 +22,7 @@
 
 #include "lua.h"
 #include "lauxlib.h"
+#include "llimits.h"	/* LUAI_MAXSHORTLEN */
 
 #include "runtime.h"
 #include "script.h"
@@ -53,7 +54,7 @@ static int push_chunk(lua_State *L, struct luaulp_rt *rt,
 		*got = n;
 		if (n <= 0)
 			return 0;
-		e->filled = n;
+		e->filled = n;	/* (the bytes, before anything can raise) */
 		if (buf == e->small) {
 			lua_pushlstring(L, buf, n);
 		} else if ((size_t)n < e->len) {
@@ -68,6 +69,11 @@ static int push_chunk(lua_State *L, struct luaulp_rt *rt,
 	luaulp_rt_slot_set(rt, LUAULP_RT_CHUNK, -1);
 	return 1;
 }
+
+/* Lua interns strings up to LUAI_MAXSHORTLEN from their bytes: those are
+ * read into E->small; longer ones into a string made first. */
+_Static_assert(sizeof(((struct luaulp_entry *)0)->small) == LUAI_MAXSHORTLEN,
+	       "luaulp_entry.small must hold exactly Lua's short strings");
 
 struct call {
 	struct luaulp_rt *rt;
@@ -104,9 +110,10 @@ static void count_call(struct luaulp_entry *e, struct luaulp_stats *st)
 	}
 }
 
-enum luaulp_verdict luaulp_entry_fail(void *owner, struct luaulp_entry *e,
-				      struct luaulp_stats *st, int err,
-				      const char *msg)
+/* A failed call, counted and turned into a verdict by E->onerror. */
+static enum luaulp_verdict failed(void *owner, struct luaulp_entry *e,
+				  struct luaulp_stats *st, int err,
+				  const char *msg)
 {
 	st->errors++;
 	if (err == -ETIME)
@@ -161,8 +168,8 @@ static enum luaulp_verdict verdict_of(struct luaulp_rt *rt,
 	default:
 		break;
 	}
-	return luaulp_entry_fail(luaulp_rt_owner(L), e, st, -EINVAL,
-				 "entry returned no verdict (nil, boolean, string, luaulp.RESET or luaulp.CLOSE)");
+	return failed(luaulp_rt_owner(L), e, st, -EINVAL,
+		      "entry returned no verdict (nil, boolean, string, luaulp.RESET or luaulp.CLOSE)");
 }
 
 /*
@@ -195,8 +202,8 @@ int luaulp_entry_run(struct luaulp_rt *rt, struct luaulp_entry *e,
 		luaulp_rt_slot_push(rt, LUAULP_RT_CHUNK);
 		lua_pushnil(L);
 		count_call(e, st);
-		e->verdict = luaulp_entry_fail(luaulp_rt_owner(L), e, st, err,
-					       luaulp_rt_error(rt));
+		e->verdict = failed(luaulp_rt_owner(L), e, st, err,
+				    luaulp_rt_error(rt));
 	} else {
 		count_call(e, st);
 		e->verdict = verdict_of(rt, e, st);
@@ -226,7 +233,7 @@ int luaulp_entry_run(struct luaulp_rt *rt, struct luaulp_entry *e,
  * luaulp_rt_slot_clear() or the state's end. */
 void luaulp_entry_keep(struct luaulp_rt *rt, const struct luaulp_entry *e)
 {
-	luaulp_rt_slot_set(rt, LUAULP_RT_KEPT,
+	luaulp_rt_slot_set(rt, LUAULP_RT_RX_KEPT,
 			   e->verdict == LUAULP_REPLACE ? -1 : -2);
 }
 

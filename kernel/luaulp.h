@@ -41,8 +41,6 @@ struct luaulp_rt;
 struct luaulp_script;
 struct lua_State;
 
-/* Largest chunk handed to an entry at once. */
-#define LUAULP_CHUNK_MAX	(64 * 1024)
 /* Entry calls one recvmsg makes before it lets the caller go (then it
  * re-arms the reader's readiness edge so no byte is stranded). */
 #define LUAULP_RX_CALLS_MAX	16

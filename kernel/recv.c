@@ -2,11 +2,13 @@
 /*
  * The receive path of a scripted socket.
  *
- * The original recvmsg reads into a per-socket kernel buffer, so bytes the
- * script discards never reach the application; the entry's verdict decides
- * what is delivered.  Output the caller's buffer cannot take (a long
- * replacement, or everything under MSG_PEEK) stays pending in that buffer
- * and is served first by the next receive, without running the script again.
+ * The original recvmsg reads TCP's bytes straight into the Lua string the
+ * entry gets (entry.c), so bytes the script discards never reach the
+ * application and the script path copies them once; the entry's verdict
+ * decides what is delivered.  Output the caller's buffer cannot take (a
+ * long replacement, or everything under MSG_PEEK) stays pending -- a string
+ * the state keeps -- and is served first by the next receive, without
+ * running the script again.
  *
  * The contract is TCP's: a read returns short, or EAGAIN, only when TCP
  * holds no byte the script has not seen (an nginx-style edge-triggered
@@ -63,9 +65,13 @@ void luaulp_rx_free(struct luaulp_sock *ctx)
 	rx_drop_pending(ctx);
 }
 
+/* Lockless (poll, FIONREAD): a reader racing a drop sees 0, not -off. */
 size_t luaulp_rx_pending(struct luaulp_sock *ctx)
 {
-	return READ_ONCE(ctx->pending_len) - READ_ONCE(ctx->pending_off);
+	size_t len = READ_ONCE(ctx->pending_len);
+	size_t off = READ_ONCE(ctx->pending_off);
+
+	return len > off ? len - off : 0;
 }
 
 /*
@@ -105,7 +111,9 @@ static int rx_lock(struct luaulp_sock *ctx, bool nonblock, long *timeo)
 		return 0;
 	if (nonblock) {
 		set_bit(LUAULP_F_RX_REARM, &ctx->flags);
-		/* The owner may have left before it could see the bit. */
+		/* The owner may have left before it could see the bit (the
+		 * barrier pairs with its test_and_clear_bit). */
+		smp_mb__after_atomic();
 		if (test_and_set_bit_lock(LUAULP_F_RX_BUSY, &ctx->flags))
 			return -EAGAIN;
 		clear_bit(LUAULP_F_RX_REARM, &ctx->flags);
@@ -153,7 +161,7 @@ static int serve_pending(struct luaulp_sock *ctx, struct msghdr *msg,
 			if (mutex_trylock(&ctx->lock)) {
 				if (ctx->rt)
 					luaulp_rt_slot_clear(ctx->rt,
-							     LUAULP_RT_KEPT);
+							     LUAULP_RT_RX_KEPT);
 				luaulp_state_unlock(ctx);
 			}
 		}
@@ -188,14 +196,20 @@ static int discard_input(struct luaulp_sock *ctx, int *addr_len)
 }
 
 /*
- * How many bytes TCP holds in order for us, without its lock: an estimate
- * that can only grow while we own the receive side (a chunk sized by it is
- * filled; if TCP gives less, entry.c copies once more).
+ * How many bytes TCP holds in order for us, without its lock, to size the
+ * chunk's string: an estimate (urgent data and a FIN not yet flagged count
+ * one too many), so when TCP gives less, entry.c copies the bytes once more
+ * into a string of their length.  As tcp_inq(): nothing before the
+ * handshake's numbers are settled.
  */
 static size_t tcp_queued(struct sock *sk)
 {
 	const struct tcp_sock *tp = tcp_sk(sk);
-	int n = READ_ONCE(tp->rcv_nxt) - READ_ONCE(tp->copied_seq);
+	int n;
+
+	if ((1 << READ_ONCE(sk->sk_state)) & (TCPF_SYN_SENT | TCPF_SYN_RECV))
+		return 0;
+	n = READ_ONCE(tp->rcv_nxt) - READ_ONCE(tp->copied_seq);
 
 	if (n > 0 && sock_flag(sk, SOCK_DONE))
 		n--;	/* the FIN's sequence number */
@@ -219,10 +233,8 @@ static int rx_fill(void *arg, char *buf, size_t len)
 /*
  * Read one chunk from TCP (never waiting) and run the entry on it; RX_BUSY
  * held, nothing pending.  Returns 1 with the output pending (none after a
- * discard), 0 at EOF, 2 when the chunk could not even be given to the
- * script (its state is full) and the on-error policy passes it: the caller
- * reads it from TCP unchanged; or a negative errno (-EAGAIN: TCP's queue is
- * empty, or the state is busy and the caller does not wait).
+ * discard), 0 at EOF, or a negative errno (-EAGAIN: TCP's queue is empty,
+ * or the state is busy and the caller does not wait; -ENOMEM: no state).
  */
 static int fill(struct luaulp_sock *ctx, size_t len, bool nonblock,
 		int *addr_len)
@@ -234,65 +246,64 @@ static int fill(struct luaulp_sock *ctx, size_t len, bool nonblock,
 		.fill = rx_fill,
 		.fill_arg = &f,
 	};
-	size_t queued;
 	int err;
 
 	/* The state first: what TCP gives us must reach the script now. */
 	err = luaulp_state_lock(ctx, nonblock, false);
 	if (err)
 		return err;
-	e.onerror = ctx->onerror;
-	if (ctx->rt) {
-		/* A chunk of what TCP holds, so its string is made to
-		 * measure; when it seems to hold nothing, a small one (no
-		 * allocation to find EAGAIN). */
-		queued = tcp_queued(ctx->sk);
-		len = clamp_t(size_t, len, 1, LUAULP_CHUNK_MAX);
-		e.len = min_t(size_t, len, queued ?: 32);
-		err = luaulp_entry_run(ctx->rt, &e, &ctx->stats);
-		if (err <= 0) {
-			luaulp_entry_done(ctx->rt);
-			luaulp_state_unlock(ctx);
-			return err;
-		}
-	} else {
-		e.verdict = luaulp_entry_fail(ctx, &e, &ctx->stats, -EINVAL,
-					      "entry set but no script loaded");
+	/* An entry set before any script: its call fails in an empty state,
+	 * under the on-error policy, as any failing call. */
+	err = luaulp_sock_rt(ctx, NULL);
+	if (err) {
+		luaulp_state_unlock(ctx);
+		return err;
 	}
-	err = 1;
-	switch (e.verdict) {
-	case LUAULP_PASS:
-		if (!e.out) {
-			err = 2;
-			break;
-		}
-		fallthrough;
-	case LUAULP_REPLACE:
+	/* Nothing is pending: the last output's string may go before the
+	 * next chunk's is made. */
+	luaulp_rt_slot_clear(ctx->rt, LUAULP_RT_RX_KEPT);
+	e.onerror = ctx->onerror;
+	/* A chunk of what TCP holds, so its string is made to measure; when
+	 * it seems to hold nothing, a small one (no allocation to find
+	 * EAGAIN). */
+	len = clamp_t(size_t, len, 1, LUAULP_CHUNK_MAX);
+	e.len = min_t(size_t, len, tcp_queued(ctx->sk) ?: sizeof(e.small));
+	err = luaulp_entry_run(ctx->rt, &e, &ctx->stats);
+	if (err > 0 && e.verdict == LUAULP_PASS && !e.out) {
+		/* No string could hold the chunk (the state is full; the
+		 * failure is counted and was the policy's): nothing was
+		 * read.  The script gets the bytes in pieces small enough
+		 * to be read into E first. */
+		luaulp_entry_done(ctx->rt);
+		e.len = sizeof(e.small);
+		err = luaulp_entry_run(ctx->rt, &e, &ctx->stats);
+	}
+	if (err <= 0) {
+		luaulp_entry_done(ctx->rt);
+		luaulp_state_unlock(ctx);
+		return err;
+	}
+	if (e.out && (e.verdict == LUAULP_PASS ||
+		      e.verdict == LUAULP_REPLACE)) {
 		luaulp_entry_keep(ctx->rt, &e);
 		if (e.out == e.small) {
-			/* A short chunk no string could hold (the state is
-			 * full): its bytes are in E, which goes now. */
+			/* A short chunk no string could hold: its bytes are
+			 * in E, which goes now. */
 			memcpy(ctx->rx_small, e.small, e.outlen);
 			e.out = ctx->rx_small;
 		}
 		ctx->pending = e.out;
 		WRITE_ONCE(ctx->pending_off, 0);
 		WRITE_ONCE(ctx->pending_len, e.outlen);
-		break;
-	default:
-		break;
 	}
-	if (ctx->rt)
-		luaulp_entry_done(ctx->rt);
+	luaulp_entry_done(ctx->rt);
 	luaulp_state_unlock(ctx);
 
-	if (e.verdict == LUAULP_RESET) {
+	if (e.verdict == LUAULP_RESET)
 		luaulp_reset(ctx);
-		return 1;
-	}
-	if (e.verdict == LUAULP_CLOSE)
+	else if (e.verdict == LUAULP_CLOSE)
 		luaulp_close_gracefully(ctx);
-	return err;
+	return 1;
 }
 
 /* Wait (socket lock taken here) until TCP has something: data, EOF, an
@@ -392,18 +403,6 @@ int luaulp_recvmsg(struct sock *sk, struct msghdr *msg, size_t len,
 		}
 		calls++;
 		err = fill(ctx, len - copied, nonblock, addr_len);
-		if (err == 2) {
-			/* Passed unscripted: straight from TCP. */
-			err = ctx->orig_prot->recvmsg(sk, msg, len - copied,
-						      (flags & (MSG_PEEK | MSG_TRUNC)) |
-						      MSG_DONTWAIT, addr_len);
-			if (err > 0) {
-				copied += err;
-				if (flags & MSG_PEEK)
-					break;
-				continue;
-			}
-		}
 		if (err > 0)
 			continue;
 		if (err == 0)

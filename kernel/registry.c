@@ -113,6 +113,21 @@ static void script_put(struct luaulp_script *s)
 	}
 }
 
+/*
+ * S left the list (replaced, unregistered, its namespace gone): it no
+ * longer counts against registry_max_bytes, whose budget is the
+ * registrar's, even while sockets that share its code keep it (its memory
+ * stays charged to the registrar's memory cgroup until they close).
+ * Otherwise any user could pin old versions, one socket each, and fill
+ * the registry.
+ */
+static void script_retire(struct luaulp_script *s)
+{
+	atomic_long_sub(s->cost, &registry_bytes);
+	s->cost = 0;
+	script_put(s);
+}
+
 /* A socket whose state shared S's code closed (ulp.c, after the state). */
 void luaulp_registry_put(struct luaulp_script *s)
 {
@@ -213,8 +228,7 @@ static int compile(const char *src, size_t len, const char *chunkname,
 	err = luaulp_rt_pcall(*rtp, 2, 0);
 	if (err)
 		return err;
-	luaulp_rt_freeze(*rtp);
-	return 0;
+	return luaulp_rt_freeze(*rtp);
 }
 
 /* --- attaching by name ---------------------------------------------- */
@@ -411,7 +425,7 @@ static int cmd_register(struct sk_buff *skb, struct genl_info *info)
 		 * (or their copy of it). */
 		list_replace(&old->node, &s->node);
 		mutex_unlock(&ln->lock);
-		script_put(old);
+		script_retire(old);
 		return 0;
 	}
 	if (ln->nscripts >= max_scripts) {
@@ -443,7 +457,7 @@ static int cmd_unregister(struct sk_buff *skb, struct genl_info *info)
 		list_del(&s->node);
 		ln->nscripts--;
 		mutex_unlock(&ln->lock);
-		script_put(s);
+		script_retire(s);
 		return 0;
 	}
 	mutex_unlock(&ln->lock);
@@ -618,7 +632,7 @@ static void __net_exit luaulp_net_exit(struct net *net)
 	/* Sockets pin their namespace: none is left on the list. */
 	list_for_each_entry_safe(s, tmp, &ln->scripts, node) {
 		list_del(&s->node);
-		script_put(s);
+		script_retire(s);
 	}
 	mutex_destroy(&ln->lock);
 }

@@ -341,7 +341,12 @@ void luaulp_rt_slot_push(struct luaulp_rt *rt, enum luaulp_rt_slot slot)
  */
 char *luaulp_rt_pushbuf(lua_State *L, size_t len)
 {
-	TString *ts = luaS_createlngstrobj(L, len);
+	TString *ts;
+
+	if (len <= LUAI_MAXSHORTLEN)	/* would not compare equal to its twin */
+		luaL_error(L, "internal: a %d-byte string must be interned",
+			   (int)len);
+	ts = luaS_createlngstrobj(L, len);
 
 	lua_lock(L);
 	setsvalue2s(L, L->top, ts);
@@ -418,7 +423,8 @@ int luaulp_rt_create_shared(struct luaulp_rt **out,
 	return rt_create(out, lim, code);
 }
 
-/* luai_sharedcode (patches/08): lua_newstate, before any string is made. */
+/* luai_sharedcode (patches/08): lua_newstate, before any string is made.
+ * Every state is made by rt_create, so its allocator's data is its rt. */
 void luaulp_rt_shared(lua_State *L, global_State *g)
 {
 	struct luaulp_rt *rt = g->ud;
@@ -571,14 +577,21 @@ int luaulp_rt_compile(struct luaulp_rt *rt, const char *src, size_t len,
  * caches are emptied and long strings hashed now, so no sharing state
  * writes them later.  The chunk compiled last is the shared code.
  */
-void luaulp_rt_freeze(struct luaulp_rt *rt)
+int luaulp_rt_freeze(struct luaulp_rt *rt)
 {
 	lua_State *L = rt->L;
 	global_State *g = G(L);
 	GCObject *o, *next;
 
+	if (lua_type(L, -1) != LUA_TFUNCTION || lua_iscfunction(L, -1))
+		return -EINVAL;		/* no chunk compiled */
 	lua_gc(L, LUA_GCCOLLECT, 0);
 	lua_gc(L, LUA_GCSTOP, 0);
+	/* A full collection ends at rest (its gray lists are reset only when
+	 * a cycle starts, which never happens again here), with nothing
+	 * waiting for a finaliser (the sandbox has no __gc). */
+	if (g->gcstate != GCSpause || g->finobj || g->tobefnz)
+		return -EINVAL;
 	for (o = g->allgc; o; o = next) {
 		next = o->next;
 		if (o->tt == LUA_TPROTO)
@@ -591,6 +604,7 @@ void luaulp_rt_freeze(struct luaulp_rt *rt)
 	}
 	g->allgc = NULL;
 	rt->code_main = clLvalue(L->top - 1)->p;
+	return 0;
 }
 
 static int run_code_protected(lua_State *L)
@@ -617,6 +631,8 @@ static int run_code_protected(lua_State *L)
 
 int luaulp_rt_run_code(struct luaulp_rt *rt)
 {
+	if (!rt->code || !rt->code->code_main)
+		return -EINVAL;
 	lua_pushcfunction(rt->L, run_code_protected);
 	return luaulp_rt_pcall(rt, 0, 0);
 }

@@ -53,16 +53,17 @@ int luaulp_rt_exec(struct luaulp_rt *rt, const char *src, size_t len,
 /*
  * Code shared between states (a registered script's, patches/08):
  * luaulp_rt_compile() compiles text chunk SRC in RT without running it,
- * and luaulp_rt_freeze() then makes RT read-only for good: no call may be
- * made in it after, only luaulp_rt_destroy(), once no state made with it
- * as CODE is left.  luaulp_rt_create_shared() makes a state that uses
+ * and luaulp_rt_freeze() then makes RT read-only for good: nothing may
+ * call into its Lua state after (luaulp_rt_memory() may still read its
+ * size), only luaulp_rt_destroy(), once no state made with it as CODE is
+ * left.  -EINVAL if the state cannot be frozen.  luaulp_rt_create_shared() makes a state that uses
  * CODE's compiled chunk and strings without copying them, and
  * luaulp_rt_run_code() runs that chunk in it, with a fresh budget.
  * Errors as for luaulp_rt_exec().
  */
 int luaulp_rt_compile(struct luaulp_rt *rt, const char *src, size_t len,
 		      const char *chunkname);
-void luaulp_rt_freeze(struct luaulp_rt *rt);
+int luaulp_rt_freeze(struct luaulp_rt *rt);
 int luaulp_rt_create_shared(struct luaulp_rt **out,
 			    const struct luaulp_rt_limits *lim,
 			    struct luaulp_rt *code);
@@ -82,7 +83,7 @@ int luaulp_rt_pcall(struct luaulp_rt *rt, int nargs, int nresults);
  */
 enum luaulp_rt_slot {
 	LUAULP_RT_CHUNK,	/* entry.c: the chunk of the current call */
-	LUAULP_RT_KEPT,		/* entry.c: output delivered after the call */
+	LUAULP_RT_RX_KEPT,	/* entry.c: the receive side's output, kept until read */
 	LUAULP_RT_NSLOTS,
 };
 void luaulp_rt_slot_set(struct luaulp_rt *rt, enum luaulp_rt_slot slot,

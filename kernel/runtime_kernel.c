@@ -7,6 +7,7 @@
  *                the per-socket limit.  Applies to states created after.
  *   insn_budget  (0644) VM instructions (and charged library work) per call
  *   time_max_ms  (0644) wall-clock ceiling per call, checked with the budget
+ *                and counted from its first check (runtime.c, rt_over)
  *                (a safety net for instructions that cost more than usual,
  *                such as comparing long strings); 0: none
  *   live_bytes   (0444) bytes held by all Lua states together

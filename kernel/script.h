@@ -34,6 +34,12 @@
 struct lua_State;
 struct luaulp_rt;
 
+/*
+ * Largest chunk handed to an entry at once: its Lua string (a 24-byte
+ * header, the bytes, a NUL) still fits 64 KiB, an order-4 allocation.
+ */
+#define LUAULP_CHUNK_MAX	(64 * 1024 - 32)
+
 /* Outcome of one entry call. */
 enum luaulp_verdict {
 	LUAULP_PASS,		/* deliver (send) the chunk unchanged */
@@ -86,14 +92,8 @@ struct luaulp_entry {
  */
 int luaulp_entry_run(struct luaulp_rt *rt, struct luaulp_entry *e,
 		     struct luaulp_stats *st);
-/* A failure outside the call (e.g. no script loaded), counted and turned
- * into a verdict by E->onerror as luaulp_entry_run does; ERR a negative
- * errno (-ETIME budget, -ENOMEM memory, other), OWNER the embedder's. */
-enum luaulp_verdict luaulp_entry_fail(void *owner, struct luaulp_entry *e,
-				      struct luaulp_stats *st, int err,
-				      const char *msg);
 /* Keep E->out valid past luaulp_entry_done(), until the next keep or
- * luaulp_rt_slot_clear(rt, LUAULP_RT_KEPT) (both under the caller's
+ * luaulp_rt_slot_clear(rt, LUAULP_RT_RX_KEPT) (both under the caller's
  * serialisation); reading its bytes needs none (Lua never moves them). */
 void luaulp_entry_keep(struct luaulp_rt *rt, const struct luaulp_entry *e);
 void luaulp_entry_done(struct luaulp_rt *rt);

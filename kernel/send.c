@@ -37,6 +37,7 @@
 #include <linux/mm.h>
 #include <linux/sched/signal.h>
 #include <linux/slab.h>
+#include <linux/uaccess.h>
 #include <linux/uio.h>
 #include <net/sock.h>
 #include <net/tcp.h>
@@ -232,9 +233,14 @@ static int tx_lock(struct luaulp_sock *ctx, bool nonblock, long *timeo)
 
 	if (test_and_set_bit_lock(LUAULP_F_TX_BUSY, &ctx->flags)) {
 		if (nonblock) {
-			/* Woken when the owner is done with the queue. */
+			/* Woken when the owner is done with the queue; it
+			 * may have let go before it could see the bit. */
 			set_bit(LUAULP_F_TX_WAKE, &ctx->flags);
-			return -EAGAIN;
+			smp_mb__after_atomic();
+			if (test_and_set_bit_lock(LUAULP_F_TX_BUSY, &ctx->flags))
+				return -EAGAIN;
+			WRITE_ONCE(ctx->tx_owner, current);
+			return 0;
 		}
 		left = wait_event_interruptible_timeout(ctx->tx_wait,
 			!test_and_set_bit_lock(LUAULP_F_TX_BUSY, &ctx->flags),
@@ -389,41 +395,36 @@ static int wait_connected(struct sock *sk, long *timeo)
 	return err;
 }
 
-/* A chunk unscripted (the state could not hold it): from the application
- * to TCP or the queue. */
-static int tx_copy_output(struct luaulp_sock *ctx, struct msghdr *msg,
-			  size_t n, int flags)
-{
-	char *buf = kvmalloc(n, GFP_KERNEL_ACCOUNT | __GFP_NOWARN);
-	int err = -EFAULT;
-
-	if (!buf)
-		return -ENOMEM;
-	if (copy_from_iter(buf, n, &msg->msg_iter) == n)
-		err = tx_output(ctx, buf, n, flags);
-	kvfree(buf);
-	return err;
-}
-
 struct tx_fill {
 	struct msghdr *msg;
 };
 
-/* The entry's FILL (entry.c): the application's bytes straight into the
- * chunk's string.  Inside the protected call; ctx->lock held. */
+/*
+ * The entry's FILL (entry.c): the application's bytes straight into the
+ * chunk's string.  Inside the protected call, ctx->lock held: the copy
+ * must not fault (a fault could hold the state as long as userfaultfd
+ * likes), so the pages were faulted in before the lock and are copied here
+ * with page faults disabled; if one went away meanwhile, nothing is taken
+ * (-EFAULT) and the caller faults in and tries again.
+ */
 static int tx_fill(void *arg, char *buf, size_t len)
 {
 	struct tx_fill *f = arg;
+	size_t n;
 
-	if (copy_from_iter(buf, len, &f->msg->msg_iter) != len)
-		return -EFAULT;
-	return len;
+	pagefault_disable();
+	n = copy_from_iter(buf, len, &f->msg->msg_iter);
+	pagefault_enable();
+	if (n == len)
+		return len;
+	iov_iter_revert(&f->msg->msg_iter, n);
+	return -EFAULT;
 }
 
 /*
- * One chunk of the application's bytes through the send entry; TX_BUSY
- * held, queue empty.  Returns the bytes consumed or -errno (nothing
- * consumed); *v is the verdict.
+ * One chunk of up to N of the application's bytes through the send entry;
+ * TX_BUSY held, queue empty.  Returns the bytes consumed or -errno
+ * (nothing consumed); *v is the verdict.
  */
 static int send_chunk(struct luaulp_sock *ctx, struct msghdr *msg,
 		      size_t n, bool nonblock, int flags,
@@ -434,38 +435,50 @@ static int send_chunk(struct luaulp_sock *ctx, struct msghdr *msg,
 		.name = ctx->send_entry,
 		.send = true,
 		.nonblock = nonblock,
-		.len = n,
 		.fill = tx_fill,
 		.fill_arg = &f,
 	};
-	int err;
+	int err, tries;
 
-	err = luaulp_state_lock(ctx, nonblock, true);
-	if (err)
-		return err;
-	e.onerror = ctx->onerror;
-	if (ctx->rt) {
-		/* <= 0: the application's buffer faulted (-EFAULT), no
-		 * entry ran and nothing counts as written. */
+	for (tries = 0;; tries++) {
+		/* Only what can be read without faulting under the lock. */
+		size_t bad = fault_in_iov_iter_readable(&msg->msg_iter, n);
+
+		if (bad == n)
+			return -EFAULT;
+		e.len = n - bad;
+		err = luaulp_state_lock(ctx, nonblock, true);
+		if (err)
+			return err;
+		err = luaulp_sock_rt(ctx, NULL);
+		if (err) {
+			luaulp_state_unlock(ctx);
+			return err;
+		}
+		e.onerror = ctx->onerror;
 		err = luaulp_entry_run(ctx->rt, &e, &ctx->stats);
-		if (err <= 0)
-			goto out;
-	} else {
-		e.verdict = luaulp_entry_fail(ctx, &e, &ctx->stats, -EINVAL,
-					      "entry set but no script loaded");
+		if (err > 0 && e.verdict == LUAULP_PASS && !e.out &&
+		    e.len > sizeof(e.small)) {
+			/* No string could hold the chunk (the state is
+			 * full): the script gets a piece small enough to be
+			 * copied into E first. */
+			luaulp_entry_done(ctx->rt);
+			e.len = sizeof(e.small);
+			err = luaulp_entry_run(ctx->rt, &e, &ctx->stats);
+		}
+		if (err > 0)
+			break;
+		luaulp_entry_done(ctx->rt);
+		luaulp_state_unlock(ctx);
+		/* A page went away after the fault-in: again, a few times. */
+		if (err != -EFAULT || tries == 3)
+			return err ?: -EFAULT;
 	}
 	*v = e.verdict;
 	err = 0;
-	if (e.verdict == LUAULP_PASS && !e.out) {
-		/* The state could not hold the chunk: it passes unscripted,
-		 * copied from the application once more. */
-		err = tx_copy_output(ctx, msg, n, flags);
-	} else if (e.out) {
+	if (e.out)
 		err = tx_output(ctx, e.out, e.outlen, flags);
-	}
-out:
-	if (ctx->rt)
-		luaulp_entry_done(ctx->rt);
+	luaulp_entry_done(ctx->rt);
 	luaulp_state_unlock(ctx);
 	if (err == -ENOMEM) {
 		/* The output can be neither sent nor kept. */
@@ -474,7 +487,7 @@ out:
 		*v = LUAULP_RESET;
 		err = 0;
 	}
-	return err ? err : n;
+	return err ?: e.filled;
 }
 
 int luaulp_sendmsg(struct sock *sk, struct msghdr *msg, size_t size)
@@ -545,15 +558,15 @@ int luaulp_sendmsg(struct sock *sk, struct msghdr *msg, size_t size)
 			if (err < 0)
 				break;
 			done += err;
-			err = 0;
 			if (v == LUAULP_RESET) {
 				/* The chunk that brought it is not sent. */
-				done -= n;
+				done -= err;
 				luaulp_reset(ctx);
 				/* Reported now, or by the next call. */
 				err = done ? 0 : luaulp_reset_error(ctx);
 				break;
 			}
+			err = 0;
 			if (v == LUAULP_CLOSE) {
 				luaulp_close_gracefully(ctx);
 				break;
@@ -607,7 +620,7 @@ int luaulp_shutdown_op(struct socket *sock, int how)
 	return ctx->orig_ops->shutdown(sock, how);
 }
 
-/* A FIN after the queue, for a graceful close (entry.c). */
+/* A FIN after the queue, for a graceful close (embed.c). */
 void luaulp_tx_fin(struct luaulp_sock *ctx)
 {
 	set_bit(LUAULP_F_FIN, &ctx->flags);

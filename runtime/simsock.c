@@ -20,10 +20,8 @@
 #include "runtime_priv.h"
 #include "simsock.h"
 
-#define CHUNK_MAX	(64 * 1024)	/* the module's LUAULP_CHUNK_MAX */
 #define RX_CALLS_MAX	16		/* LUAULP_RX_CALLS_MAX */
 #define TXQ_MAX		(256 * 1024)	/* LUAULP_TXQ_MAX */
-#define SMALL_FILL	32		/* recv.c: when TCP seems empty */
 #define LOG_PERIOD_NS	(5 * 1000000000ull)
 
 struct luaulp_simsock {
@@ -352,9 +350,47 @@ static ssize_t tcp_read(struct luaulp_simsock *s, char *buf, size_t len,
 	return (ssize_t)n;
 }
 
+/* The receive entry's FILL: TCP's queue into the chunk's string; with
+ * cfg.short_fill, less than asked (as TCP when the estimate was high). */
 static int sim_fill(void *arg, char *buf, size_t len)
 {
-	return (int)tcp_read(arg, buf, len, 0);
+	struct luaulp_simsock *s = arg;
+
+	if (s->cfg.short_fill && len > sizeof(((struct luaulp_entry *)0)->small))
+		len = len / 2 + 1;
+	return (int)tcp_read(s, buf, len, 0);
+}
+
+/* The send entry's FILL: the application's bytes into the chunk's string. */
+static int sim_tx_fill(void *arg, char *buf, size_t len)
+{
+	const char **p = arg;
+
+	memcpy(buf, *p, len);
+	*p += len;
+	return (int)len;
+}
+
+/*
+ * Run E as kernel/recv.c and send.c do: when no string could hold the
+ * chunk (the state is full; FILL did not run), once more on a piece small
+ * enough to be read into E itself.  luaulp_entry_done() follows.
+ */
+static int run_chunk(struct luaulp_simsock *s, struct luaulp_entry *e)
+{
+	int err = luaulp_entry_run(s->rt, e, &s->stats);
+
+	if (err > 0 && s->cfg.trace)
+		s->cfg.trace(s->cfg.arg, e);
+	if (err > 0 && e->verdict == LUAULP_PASS && !e->out &&
+	    e->len > sizeof(e->small)) {
+		luaulp_entry_done(s->rt);
+		e->len = sizeof(e->small);
+		err = luaulp_entry_run(s->rt, e, &s->stats);
+		if (err > 0 && s->cfg.trace)
+			s->cfg.trace(s->cfg.arg, e);
+	}
+	return err;
 }
 
 static void reset_conn(struct luaulp_simsock *s)
@@ -372,9 +408,8 @@ static int reset_error(struct luaulp_simsock *s)
 	return -ECONNRESET;
 }
 
-/* kernel/recv.c's fill(): 1 output pending (or none after a discard),
- * 2 passed unscripted (the state could not hold the chunk), 0 EOF,
- * -EAGAIN TCP empty. */
+/* kernel/recv.c's fill(): 1 output pending (or none after a discard), 0
+ * EOF, -EAGAIN TCP empty. */
 static int fill(struct luaulp_simsock *s, size_t len)
 {
 	struct luaulp_entry e = {
@@ -387,27 +422,19 @@ static int fill(struct luaulp_simsock *s, size_t len)
 	size_t queued = luaulp_simsock_unread(s);
 	int err;
 
-	if (len > CHUNK_MAX)
-		len = CHUNK_MAX;
+	luaulp_rt_slot_clear(s->rt, LUAULP_RT_RX_KEPT);
+	if (len > LUAULP_CHUNK_MAX)
+		len = LUAULP_CHUNK_MAX;
 	if (!queued)
-		queued = SMALL_FILL;
+		queued = sizeof(e.small);
 	e.len = len < queued ? len : queued;
-	err = luaulp_entry_run(s->rt, &e, &s->stats);
+	err = run_chunk(s, &e);
 	if (err <= 0) {
 		luaulp_entry_done(s->rt);
 		return err;	/* TCP's EOF or -EAGAIN */
 	}
-	err = 1;
-	if (s->cfg.trace)
-		s->cfg.trace(s->cfg.arg, &e);
-	switch (e.verdict) {
-	case LUAULP_PASS:
-		if (!e.out) {
-			err = 2;
-			break;
-		}
-		/* fall through */
-	case LUAULP_REPLACE:
+	if (e.out && (e.verdict == LUAULP_PASS ||
+		      e.verdict == LUAULP_REPLACE)) {
 		luaulp_entry_keep(s->rt, &e);
 		if (e.out == e.small) {
 			memcpy(s->small, e.small, e.outlen);
@@ -416,25 +443,20 @@ static int fill(struct luaulp_simsock *s, size_t len)
 		s->pending = e.out;
 		s->pending_off = 0;
 		s->pending_len = e.outlen;
-		break;
-	case LUAULP_RESET:
-		reset_conn(s);
-		break;
-	case LUAULP_CLOSE:
-		s->closing = true;
-		break;
-	default:
-		break;
 	}
 	luaulp_entry_done(s->rt);
-	return err;
+	if (e.verdict == LUAULP_RESET)
+		reset_conn(s);
+	else if (e.verdict == LUAULP_CLOSE)
+		s->closing = true;
+	return 1;
 }
 
 static void drop_pending(struct luaulp_simsock *s)
 {
 	s->pending = NULL;
 	s->pending_len = s->pending_off = 0;
-	luaulp_rt_slot_clear(s->rt, LUAULP_RT_KEPT);
+	luaulp_rt_slot_clear(s->rt, LUAULP_RT_RX_KEPT);
 }
 
 ssize_t luaulp_simsock_read(struct luaulp_simsock *s, char *buf, size_t len,
@@ -488,15 +510,6 @@ ssize_t luaulp_simsock_read(struct luaulp_simsock *s, char *buf, size_t len,
 		}
 		calls++;
 		err = fill(s, len - copied);
-		if (err == 2) {
-			err = tcp_read(s, buf + copied, len - copied, flags);
-			if (err > 0) {
-				copied += err;
-				if (flags & MSG_PEEK)
-					break;
-				continue;
-			}
-		}
 		if (err > 0)
 			continue;
 		break;
@@ -533,21 +546,21 @@ ssize_t luaulp_simsock_write(struct luaulp_simsock *s, const char *p,
 			done += n;
 			continue;
 		}
-		if (n > CHUNK_MAX)
-			n = CHUNK_MAX;
+		if (n > LUAULP_CHUNK_MAX)
+			n = LUAULP_CHUNK_MAX;
 		{
+			const char *cursor = p + done;
 			struct luaulp_entry e = {
 				.name = s->send_entry,
 				.send = true,
 				.nonblock = s->cfg.nonblock,
 				.onerror = s->onerror,
-				.data = p + done,
 				.len = n,
+				.fill = sim_tx_fill,
+				.fill_arg = &cursor,
 			};
 
-			luaulp_entry_run(s->rt, &e, &s->stats);
-			if (s->cfg.trace)
-				s->cfg.trace(s->cfg.arg, &e);
+			run_chunk(s, &e);
 			if (e.out && e.verdict != LUAULP_RESET)
 				to_peer(s, e.out, e.outlen);
 			luaulp_entry_done(s->rt);
@@ -557,7 +570,7 @@ ssize_t luaulp_simsock_write(struct luaulp_simsock *s, const char *p,
 				err = done ? 0 : reset_error(s);
 				break;
 			}
-			done += n;
+			done += e.filled;
 			if (e.verdict == LUAULP_CLOSE) {
 				s->closing = true;
 				break;

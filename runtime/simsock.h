@@ -46,6 +46,9 @@ struct luaulp_simsock_cfg {
 	/* What the peer receives, in order. */
 	void (*to_peer)(void *arg, const char *p, size_t len);
 	void *arg;
+	/* TCP gives half of what the chunk was sized for (as when the
+	 * kernel's estimate of its queue was high), for tests. */
+	bool short_fill;
 	/* The entries' third argument (the application does not block). */
 	bool nonblock;
 	/* Bytes the peer accepts before it stops reading; 0: no limit. */

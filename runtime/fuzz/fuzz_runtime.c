@@ -50,6 +50,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (!store)
 		store = luaulp_store_create();
 	cfg.store = store;
+	cfg.short_fill = size > 1 && (data[1] & 1);
 	if (luaulp_simsock_create(&s, &cfg))
 		abort();
 	rt = luaulp_simsock_rt(s);

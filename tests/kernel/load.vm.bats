@@ -45,8 +45,11 @@ live_bytes() {
 			echo "local function helper_$i(s) return s:sub($i) .. \"constant number $i\" end"
 		done
 	} >"$BATS_TEST_TMPDIR/big.lua"
+	base=$(live_bytes)
 	run "$B/tests/sharedctl" 50 "$BATS_TEST_TMPDIR/big.lua" up
 	echo "$output"
 	assert_success
 	refute_output --partial FAIL
+	# Every state, the frozen ones included, is gone with its sockets.
+	assert_equal "$(live_bytes)" "$base"
 }
