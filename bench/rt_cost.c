@@ -15,6 +15,11 @@
  *                      keeps it (LUAULP_ATTACHNAME)
  *   request N SCRIPT ENTRY   ENTRY called on one realistic HTTP request
  *                      (bench/common.h's) in a state with SCRIPT
+ *   mem N SCRIPT       (not for callgrind) @row lines: bytes a state holds
+ *                      after a full collection, fresh, with SCRIPT from
+ *                      source, from the registry's code (lua_dump strip 0,
+ *                      as kernel/registry.c keeps it) and from stripped
+ *                      code (strip 1: no line info, no local names)
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -121,15 +126,37 @@ static void run_chunk(struct luaulp_rt *rt, struct code *c, const char *mode)
 }
 
 /* The registry's compile step (kernel/registry.c compile_protected). */
+static int strip;
+
 static int compile(lua_State *L)
 {
 	struct code *src = lua_touserdata(L, 1), *out = lua_touserdata(L, 2);
 
 	if (luaL_loadbufferx(L, src->p, src->len, "=script", "t"))
 		return lua_error(L);
-	if (lua_dump(L, writer, out, 0))
+	if (lua_dump(L, writer, out, strip))
 		return luaL_error(L, "dump failed");
 	return 0;
+}
+
+static void compile_to(struct code *src, struct code *bin)
+{
+	struct luaulp_rt *rt = new_state();
+	lua_State *L = luaulp_rt_lua(rt);
+
+	lua_pushcfunction(L, compile);
+	lua_pushlightuserdata(L, src);
+	lua_pushlightuserdata(L, bin);
+	if (luaulp_rt_pcall(rt, 2, 0))
+		fail(rt, "compile");
+	luaulp_rt_destroy(rt);
+}
+
+/* Bytes held after a full collection. */
+static size_t held(struct luaulp_rt *rt)
+{
+	lua_gc(luaulp_rt_lua(rt), LUA_GCCOLLECT, 0);
+	return luaulp_rt_memory(rt);
 }
 
 static void call_entry(struct luaulp_rt *rt, const char *entry,
@@ -155,7 +182,7 @@ int main(int argc, char **argv)
 
 	if (n < 0 || (strcmp(mode, "entry") && argc < 4)) {
 		fprintf(stderr, "usage: rt_cost entry N | source N SCRIPT | "
-			"undump N SCRIPT | request N SCRIPT ENTRY\n");
+			"undump N SCRIPT | request N SCRIPT ENTRY | mem 0 SCRIPT\n");
 		return 2;
 	}
 	if (argc > 3)
@@ -177,16 +204,7 @@ int main(int argc, char **argv)
 			luaulp_rt_destroy(rt);
 		}
 	} else if (!strcmp(mode, "undump")) {
-		lua_State *L;
-
-		rt = new_state();
-		L = luaulp_rt_lua(rt);
-		lua_pushcfunction(L, compile);
-		lua_pushlightuserdata(L, &src);
-		lua_pushlightuserdata(L, &bin);
-		if (luaulp_rt_pcall(rt, 2, 0))
-			fail(rt, "compile");
-		luaulp_rt_destroy(rt);
+		compile_to(&src, &bin);
 		for (long i = 0; i < n; i++) {
 			rt = new_state();
 			run_chunk(rt, &bin, "b");
@@ -198,6 +216,25 @@ int main(int argc, char **argv)
 		for (long i = 0; i < n; i++)
 			call_entry(rt, argv[4], request, sizeof(request) - 1);
 		luaulp_rt_destroy(rt);
+	} else if (!strcmp(mode, "mem")) {
+		const char *name = strrchr(argv[3], '/') ? strrchr(argv[3], '/') + 1 : argv[3];
+
+		rt = new_state();
+		printf("@row\trt-mem\t%s\tfresh\t0\tbytes\t%zu\n", name, held(rt));
+		run_chunk(rt, &src, "t");
+		printf("@row\trt-mem\t%s\tsource\t0\tbytes\t%zu\n", name, held(rt));
+		luaulp_rt_destroy(rt);
+		for (strip = 0; strip <= 1; strip++) {
+			bin.len = 0;
+			compile_to(&src, &bin);
+			rt = new_state();
+			run_chunk(rt, &bin, "b");
+			printf("@row\trt-mem\t%s\t%s\t0\tbytes\t%zu\n", name,
+			       strip ? "code-stripped" : "code", held(rt));
+			printf("@row\trt-mem\t%s\t%s-size\t0\tbytes\t%zu\n", name,
+			       strip ? "code-stripped" : "code", bin.len);
+			luaulp_rt_destroy(rt);
+		}
 	} else {
 		fprintf(stderr, "rt_cost: unknown mode %s\n", mode);
 		return 2;

@@ -7,8 +7,9 @@
  *
  *   ulpbench recv REPS MIB GUARD    receive throughput (MiB/s) with 512 B,
  *       4 KiB and 64 KiB reads: plain, ULP without entry, empty entry,
- *       byte counter; and on a stream of pipelined HTTP requests: plain
- *       against GUARD (http_guard.lua, entry guard)
+ *       byte counter; plain with one and two more copies of each read in
+ *       user space (the price of a copy); and on a stream of pipelined
+ *       HTTP requests: plain against GUARD (http_guard.lua, entry guard)
  *   ulpbench send REPS MIB          send throughput with 512 B, 4 KiB and
  *       64 KiB writes: plain, ULP without entry, empty and counting send
  *       entries
@@ -101,9 +102,14 @@ static int write_stream(int fd, const char *buf, size_t blen, size_t wsize,
 	return 0;
 }
 
+/* Copies of each read the reader makes in user space (variants
+ * plain+1copy, plain+2copies): what one more copy of the data costs here,
+ * the yardstick for a data path that copies less. */
+static int extra_copies;
+
 static long read_stream(int fd, size_t rsize, long total)
 {
-	static char rbuf[1 << 16];
+	static char rbuf[1 << 16], cbuf[2][1 << 16];
 	long got = 0;
 
 	while (got < total) {
@@ -111,6 +117,10 @@ static long read_stream(int fd, size_t rsize, long total)
 
 		if (r <= 0)
 			return -1;
+		for (int c = 0; c < extra_copies; c++) {
+			memcpy(cbuf[c], c ? cbuf[c - 1] : rbuf, r);
+			asm volatile("" : : "r"(cbuf[c]) : "memory");
+		}
 		got += r;
 	}
 	return got;
@@ -171,6 +181,14 @@ static int bench_stream(bool send, int reps, long mib)
 			for (int v = 0; v < nv; v++) {
 				double mbs;
 
+				if (v == GUARD && !send) {
+					for (extra_copies = 1; extra_copies <= 2; extra_copies++) {
+						mbs = stream(PLAIN, false, sizes[z], kib, NULL);
+						row(section, extra_copies == 1 ? "plain+1copy" :
+						    "plain+2copies", size_names[z], rep, "MiB/s", mbs);
+					}
+					extra_copies = 0;
+				}
 				if (v == GUARD) {
 					/* the same HTTP stream, plain and guarded */
 					mbs = stream(PLAIN, send, sizes[z], http_kib, http_request);
