@@ -53,9 +53,8 @@ kernel: $(B)/kernels.env $(LUA_PATCHED)/.stamp
 	+$(Q)for rel in $(KRELS); do tools/kbuild $$rel $(if $(filter 1,$(V)),V=1) || exit 1; done
 
 include $(sort $(wildcard */build.mk))
-include bench/ulpbench.mk
 include tests/hardening.mk
-include bench/script_mem.mk
+include bench/bench.mk
 
 user: $(USER_TARGETS) $(HOST_TEST_TARGETS)
 

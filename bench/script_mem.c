@@ -13,8 +13,7 @@
  *   after N    after the entry ran on INPUT file N (whole, one call), then a
  *              full collection
  *   peak       the most held at any point
- * The luaulp table here is a stand-in of the kernel's (same fields, no-op
- * send/log, a store that keeps nothing), so its size matches.
+ * The luaulp table is bench/rt_stub.c's stand-in of the kernel's.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -24,6 +23,7 @@
 #include "lauxlib.h"
 #include "lua.h"
 #include "runtime.h"
+#include "rt_stub.h"
 
 static char *slurp(const char *path, size_t *len)
 {
@@ -43,68 +43,6 @@ static char *slurp(const char *path, size_t *len)
 	fclose(f);
 	*len = (size_t)n;
 	return buf;
-}
-
-static int l_send(lua_State *L)
-{
-	size_t n;
-
-	luaL_checklstring(L, 1, &n);
-	lua_pushinteger(L, (lua_Integer)n);
-	return 1;
-}
-
-static int l_nothing(lua_State *L)
-{
-	(void)L;
-	return 0;
-}
-
-static int l_zero(lua_State *L)
-{
-	lua_pushinteger(L, 0);
-	return 1;
-}
-
-static const char close_token, reset_token;
-
-/* Protected: the luaulp table as the kernel fills it. */
-static int lib_open(lua_State *L)
-{
-	static const luaL_Reg funcs[] = {
-		{ "send", l_send }, { "log", l_nothing },
-		{ "time", l_zero }, { "clock", l_zero }, { NULL, NULL }
-	};
-	static const luaL_Reg store[] = {
-		{ "get", l_nothing }, { "set", l_nothing },
-		{ "incr", l_zero }, { "delete", l_nothing }, { NULL, NULL }
-	};
-
-	lua_getglobal(L, "luaulp");
-	luaL_setfuncs(L, funcs, 0);
-	lua_pushboolean(L, 0);
-	lua_setfield(L, -2, "PASS");
-	lua_pushboolean(L, 1);
-	lua_setfield(L, -2, "DROP");
-	lua_pushlightuserdata(L, (void *)&reset_token);
-	lua_setfield(L, -2, "RESET");
-	lua_pushlightuserdata(L, (void *)&close_token);
-	lua_setfield(L, -2, "CLOSE");
-	luaL_newlib(L, store);
-	lua_setfield(L, -2, "store");
-	lua_createtable(L, 0, 5);
-	lua_pushliteral(L, "inet");
-	lua_setfield(L, -2, "family");
-	lua_pushliteral(L, "127.0.0.1");
-	lua_setfield(L, -2, "local_addr");
-	lua_pushinteger(L, 80);
-	lua_setfield(L, -2, "local_port");
-	lua_pushliteral(L, "127.0.0.1");
-	lua_setfield(L, -2, "remote_addr");
-	lua_pushinteger(L, 40000);
-	lua_setfield(L, -2, "remote_port");
-	lua_setfield(L, -2, "socket");
-	return 0;
 }
 
 static size_t peak;
@@ -137,7 +75,7 @@ int main(int argc, char **argv)
 	if (luaulp_rt_create(&rt, NULL))
 		return 1;
 	L = luaulp_rt_lua(rt);
-	lua_pushcfunction(L, lib_open);
+	lua_pushcfunction(L, bench_luaulp_table);
 	if (luaulp_rt_pcall(rt, 0, 0)) {
 		fprintf(stderr, "%s\n", luaulp_rt_error(rt));
 		return 1;
