@@ -29,21 +29,12 @@ $(B)/bench/script_mem: $(B)/runtime/obj/bench/script_mem.o \
 	@$(if $(Q),echo "  LD      $@")
 	$(Q)$(CC) -o $@ $^
 
-# Instruction counts of the runtime's work under callgrind (bench/callgrind).
-# Lua's lundump.c as the kernel builds it (trusted loader), reached through
-# bench/rt_undump.c's luaU_undump, linked before the library's refusal.
-$(B)/bench/obj/lundump.o: $(RT_LUA)/lundump.c $(LUA_PATCHED)/.stamp
-	@mkdir -p $(@D)
-	@$(if $(Q),echo "  CC      $@")
-	$(Q)$(CC) $(RT_CPPFLAGS) -DLUAULP_OWN_SETJMP $(RT_CFLAGS) \
-		-DluaU_undump=bench_undump_trusted -c -o $@ $<
-
-$(B)/bench/rt_cost: $(B)/runtime/obj/bench/rt_cost.o \
-		$(B)/runtime/obj/bench/rt_undump.o $(B)/bench/obj/lundump.o \
-		$(B)/runtime/obj/bench/rt_stub.o $(RT_LIB)
+# Instruction counts of the runtime's work under callgrind (bench/callgrind):
+# the module's script code and simsock's connection, from the runtime.
+$(B)/bench/rt_cost: $(B)/runtime/obj/bench/rt_cost.o $(RT_LIB)
 	@mkdir -p $(@D)
 	@$(if $(Q),echo "  LD      $@")
-	$(Q)$(CC) -Wl,--allow-multiple-definition -o $@ $^
+	$(Q)$(CC) -o $@ $^
 
 USER_TARGETS += $(B)/bench/ulpbench $(B)/bench/burst $(B)/bench/script_mem \
 	$(B)/bench/rt_cost

@@ -216,6 +216,15 @@ static size_t tcp_queued(struct sock *sk)
 	return n > 0 ? n : 0;
 }
 
+/* Established, nothing queued in order, no end of stream, no error: a
+ * read would find nothing (lockless, as tcp_poll's own look). */
+static bool tcp_idle(struct sock *sk)
+{
+	return READ_ONCE(sk->sk_state) == TCP_ESTABLISHED &&
+	       !(READ_ONCE(sk->sk_shutdown) & RCV_SHUTDOWN) &&
+	       !READ_ONCE(sk->sk_err) && !tcp_queued(sk);
+}
+
 struct rx_fill {
 	struct luaulp_sock *ctx;
 	int *addr_len;
@@ -248,6 +257,11 @@ static int fill(struct luaulp_sock *ctx, size_t len, bool nonblock,
 	};
 	int err;
 
+	/* TCP plainly holds nothing (the common end of an edge-triggered
+	 * reader's loop): no state, no call.  Bytes arriving right after
+	 * come with their own wake-up, as on a plain socket. */
+	if (tcp_idle(ctx->sk))
+		return -EAGAIN;
 	/* The state first: what TCP gives us must reach the script now. */
 	err = luaulp_state_lock(ctx, nonblock, false);
 	if (err)

@@ -422,6 +422,8 @@ static int fill(struct luaulp_simsock *s, size_t len)
 	size_t queued = luaulp_simsock_unread(s);
 	int err;
 
+	if (!queued && !s->peer_eof)
+		return -EAGAIN;		/* recv.c's tcp_idle(): no call */
 	luaulp_rt_slot_clear(s->rt, LUAULP_RT_RX_KEPT);
 	if (len > LUAULP_CHUNK_MAX)
 		len = LUAULP_CHUNK_MAX;

@@ -20,7 +20,7 @@ teardown() {
 	[ "$status" -eq 0 ]
 	run build/bench/rt_cost source 1 scripts/http_guard.lua
 	[ "$status" -eq 0 ]
-	run build/bench/rt_cost undump 1 scripts/http_guard.lua
+	run build/bench/rt_cost name 1 scripts/http_guard.lua
 	[ "$status" -eq 0 ]
 	run build/bench/rt_cost request 2 scripts/http_guard.lua guard
 	[ "$status" -eq 0 ]
