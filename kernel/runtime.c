@@ -156,6 +156,8 @@ static void rt_exhaust(lua_State *L, struct luaulp_rt *rt)
  * The wall-clock ceiling starts at the first check of a call (the first
  * hook, after LUAULP_RT_HOOK_PERIOD instructions, or the first charge of
  * library work), not at its start: a short call never reads the clock.
+ * After that the clock is read once per LUAULP_RT_HOOK_PERIOD units of
+ * budget spent, however they are charged (library work charges often).
  */
 static int rt_over(struct luaulp_rt *rt)
 {
@@ -163,8 +165,9 @@ static int rt_over(struct luaulp_rt *rt)
 
 	if (rt->budget < 0 || rt->exhausted)
 		return 1;
-	if (!rt->time_max_ns)
+	if (!rt->time_max_ns || rt->budget > rt->clock_at)
 		return 0;
+	rt->clock_at = rt->budget - LUAULP_RT_HOOK_PERIOD;
 	now = luaulp_plat_now_ns();
 	if (!rt->deadline_ns) {
 		rt->deadline_ns = now + rt->time_max_ns;
@@ -237,6 +240,7 @@ static void rt_arm(struct luaulp_rt *rt)
 	rt->err[0] = '\0';
 	rt->time_max_ns = luaulp_plat_time_max_ns();
 	rt->deadline_ns = 0;	/* set by the first rt_over() */
+	rt->clock_at = rt->budget;
 	lua_sethook(rt->L, rt_hook, LUA_MASKCOUNT, LUAULP_RT_HOOK_PERIOD);
 }
 

@@ -26,6 +26,7 @@ struct luaulp_rt {
 	long budget;			/* units left in the current call */
 	unsigned long long time_max_ns;	/* wall-clock ceiling of a call */
 	unsigned long long deadline_ns;	/* ... of this one; 0: not started */
+	long clock_at;			/* read the clock once budget <= this */
 	int exhausted;			/* budget spent: every hook raises */
 	int cstack_err;			/* "C stack overflow" raised */
 	struct luaulp_rt *code;		/* the frozen state whose code and
