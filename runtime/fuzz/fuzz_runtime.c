@@ -5,7 +5,9 @@
  * (runtime/simsock.c: the module's entry runner, luaulp table and store);
  * if it defines "entry" and "out", they run as the receive and send entries
  * on the input itself, sent by the peer and written by the application in
- * pieces the input chooses, with a peer that stops reading.  Any crash,
+ * pieces the input chooses, with a peer that stops reading, TCP reads that
+ * come short, and half the inputs run as registered scripts (compiled and
+ * frozen once, the socket's state sharing the code).  Any crash,
  * sanitizer report, leak (the byte counter not back to zero), a limit not
  * holding (memory above the cap) or a call leaving the stack unbalanced
  * aborts.
@@ -41,8 +43,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		.peer_window = 4096,
 		.info = { .local_addr = "127.0.0.1", .remote_addr = "::1" },
 	};
+	struct luaulp_rt *code = NULL, *rt;
 	struct luaulp_simsock *s;
-	struct luaulp_rt *rt;
 	char buf[512];
 	size_t off, step;
 	int err;
@@ -51,10 +53,23 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		store = luaulp_store_create();
 	cfg.store = store;
 	cfg.short_fill = size > 1 && (data[1] & 1);
+	/* Every other input as a registered script: compiled and frozen
+	 * once, its code shared by the socket's state. */
+	if (size > 1 && (data[1] & 2)) {
+		if (luaulp_rt_create(&code, NULL))
+			abort();
+		if (luaulp_rt_compile(code, (const char *)data, size, "=fuzz") ||
+		    luaulp_rt_freeze(code)) {
+			luaulp_rt_destroy(code);
+			code = NULL;
+		}
+	}
+	cfg.code = code;
 	if (luaulp_simsock_create(&s, &cfg))
 		abort();
 	rt = luaulp_simsock_rt(s);
-	err = luaulp_simsock_load(s, (const char *)data, size, "=fuzz");
+	err = code ? luaulp_simsock_run_code(s) :
+		     luaulp_simsock_load(s, (const char *)data, size, "=fuzz");
 	if (err && !luaulp_simsock_error(s)[0])
 		abort();	/* every error has a message */
 	if (luaulp_rt_memory(rt) > luaulp_rt_memory_max(rt))
@@ -82,6 +97,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (lua_gettop(luaulp_rt_lua(rt)) != 0)
 		abort();	/* every call left the stack as it found it */
 	luaulp_simsock_destroy(s);
+	luaulp_rt_destroy(code);
 	if (luaulp_rt_live_bytes() != 0)
 		abort();
 	return 0;
