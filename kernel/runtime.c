@@ -630,6 +630,9 @@ static int run_code_protected(lua_State *L)
 		luaC_upvalbarrier(L, cl->upvals[0]);
 	}
 	lua_call(L, 0, 0);
+	/* What only the top level used is garbage now: an idle socket
+	 * should not hold it until the next cycle (the state doubled). */
+	lua_gc(L, LUA_GCCOLLECT, 0);
 	return 0;
 }
 
