@@ -271,8 +271,8 @@ static void tx_unlock(struct luaulp_sock *ctx)
 		tx_send_fin(ctx);
 	WRITE_ONCE(ctx->tx_owner, NULL);
 	clear_bit_unlock(LUAULP_F_TX_BUSY, &ctx->flags);
-	/* Pairs with the barrier of test_and_set_bit in an appender that
-	 * failed to take TX_BUSY after queueing. */
+	/* Pairs with the barrier in luaulp_send_from_script between an
+	 * append and its second try of TX_BUSY. */
 	smp_mb__after_atomic();
 	if (waitqueue_active(&ctx->tx_wait))
 		wake_up_interruptible(&ctx->tx_wait);
@@ -360,8 +360,18 @@ int luaulp_send_from_script(struct luaulp_sock *ctx, const char *p, size_t len)
 			err = 0;
 		tx_unlock(ctx);
 	} else {
-		/* The owner sees it when it lets go (tx_unlock). */
+		/* Queue it, then look again: an owner that let go between
+		 * our failed try and the append did not see it.  tx_unlock
+		 * reads tx_queued after clearing TX_BUSY, we try TX_BUSY
+		 * after queueing: one of the two sees the other. */
 		err = tx_append(ctx, p, len);
+		smp_mb();
+		if (!err && tx_trylock(ctx)) {
+			err = tx_push(ctx);
+			if (err == -EAGAIN)
+				err = 0;
+			tx_unlock(ctx);
+		}
 	}
 	if (err)
 		return err;

@@ -3,6 +3,7 @@
 # luaulp stat in the guest, with the module loaded.
 
 load ../preload/helpers
+bats_require_minimum_version 1.5.0
 
 setup() {
 	preload_setup
@@ -37,4 +38,41 @@ teardown() { preload_teardown; }
 	refute_output --partial ":$port"
 	"$CLI" scripts -t | grep -oE '^conf\.rule_1\.[0-9a-f]{16}' | sort -u |
 		while read -r n; do "$CLI" unregister "$n"; done
+}
+
+@test "the socket dump beside entries that send from the kernel: no lock cycle" {
+	# Regression (kfuzz seed 1801 on the debug kernel; reproducer
+	# tests/fuzz/repro/lockdep-send-dump.sh): lockdep reported
+	# sk_lock --> socket list lock --> ctx->lock --> sk_lock.  .init takes
+	# the list lock under the socket lock and luaulp.send() the socket lock
+	# under ctx->lock, so the dump must take ctx->lock (and the socket lock)
+	# under none of its locks.  On a lockdep kernel (make check-debug) the
+	# three steps below are enough for the report; here the dumps also run
+	# while the entries send, for a real deadlock.
+	local luapair=$ROOT/build/tests/luapair ulpctl=$ROOT/build/tests/ulpctl round
+	mark="stat-lock-cycle-$$-$RANDOM"
+	echo "$mark" >/dev/kmsg
+	# 1. attached sockets that stay (list lock under the socket lock)
+	mkfifo "$T/hold"
+	"$ulpctl" hold <"$T/hold" >"$T/hold.out" 2>&1 3>&- &
+	PIDS+=($!)
+	exec 7>"$T/hold"
+	wait_for grep -q ready "$T/hold.out" || fail "ulpctl hold: $(cat "$T/hold.out")"
+	# 2. the dump walks them (it used to take each ctx->lock)
+	run "$CLI" stat -t
+	assert_success
+	[ "${#lines[@]}" -ge 2 ]
+	# 3. entries calling luaulp.send() (socket lock under ctx->lock), with
+	# dumps going on at the same time
+	printf 'function on_send(d) luaulp.send("x") return d end\n' >"$T/send.lua"
+	(while :; do "$CLI" stat -t >/dev/null; done) 3>&- 7>&- &
+	PIDS+=($!)
+	for round in $(seq 20); do
+		run --separate-stderr "$luapair" -d send -s on_send "$T/send.lua" <<<"hello $round"
+		assert_success
+		assert_output "xhello $round"
+	done
+	exec 7>&-
+	run bash -c "dmesg | sed -n '/$mark/,\$p' | grep -aE -A20 'circular locking|WARNING|BUG'"
+	assert_failure
 }

@@ -19,6 +19,7 @@
 #include <netinet/tcp.h>
 #include <poll.h>
 #include <pthread.h>
+#include <semaphore.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdbool.h>
@@ -702,6 +703,105 @@ static void check_flags(void)
 		fail("plain connect(AF_UNSPEC): %s", strerrorname_np(errno));
 }
 
+/*
+ * 9. Replies reach the peer with nothing else going on.  Each round the
+ * application answers a read with a reply larger than TCP's send buffer
+ * (plain: write(); scripted: the entry's luaulp.send(), whose bytes then
+ * wait in the socket's queue), a second thread writes a large buffer (it
+ * pushes that queue first and waits for the peer), and meanwhile a second
+ * read is answered with a short reply, which finds the send side owned by
+ * that writer (or by the kernel's flush).  Then nobody writes: every byte
+ * must arrive.
+ */
+#define REPLY_BIG	(100 * 1000)
+#define REPLY_WRITE	(64 << 10)
+
+struct reply_race {
+	int srv, cli;
+	sem_t go, done;
+	volatile long got;
+};
+
+static void *reply_write(void *arg)
+{
+	struct reply_race *r = arg;
+	static char b[REPLY_WRITE];
+
+	memset(b, 'w', sizeof(b));
+	for (;;) {
+		sem_wait(&r->go);
+		if (r->srv < 0)
+			return NULL;
+		write_all(r->srv, b, sizeof(b));
+		sem_post(&r->done);
+	}
+}
+
+static void *reply_count(void *arg)
+{
+	struct reply_race *r = arg;
+	char b[65536];
+	ssize_t n;
+
+	while ((n = read(r->cli, b, sizeof(b))) > 0)
+		r->got += n;
+	return NULL;
+}
+
+static void check_send_reply(void)
+{
+	const long rounds = 200, each = REPLY_BIG + REPLY_WRITE + 1;
+	struct reply_race r = { 0 };
+	char *big = malloc(REPLY_BIG), c;
+	pthread_t wt, ct;
+	int srv, waited;
+	long i;
+
+	tcp_pair(&r.srv, &r.cli);
+	srv = r.srv;
+	script(srv, "function e(d)\n"
+	       "  luaulp.send(d == 'B' and string.rep('r', 100000) or 'e')\n"
+	       "  return d\n"
+	       "end", "e", NULL);
+	memset(big, 'r', REPLY_BIG);
+	/* A small send buffer: the big reply has to wait for the peer. */
+	if (setsockopt(srv, SOL_SOCKET, SO_SNDBUF, &(int){ 8192 }, sizeof(int)))
+		die("SO_SNDBUF");
+	sem_init(&r.go, 0, 0);
+	sem_init(&r.done, 0, 0);
+	if (pthread_create(&wt, NULL, reply_write, &r) ||
+	    pthread_create(&ct, NULL, reply_count, &r))
+		die("pthread_create");
+	for (i = 0; i < rounds; i++) {
+		write_all(r.cli, "B", 1);
+		if (read(srv, &c, 1) != 1)
+			fail("round %ld: read: %s", i, strerrorname_np(errno));
+		if (!lua)
+			write_all(srv, big, REPLY_BIG);
+		sem_post(&r.go);
+		/* A varying head start for the writer and the peer. */
+		usleep(i % 10 * 200);
+		write_all(r.cli, "s", 1);
+		if (read(srv, &c, 1) != 1)
+			fail("round %ld: read: %s", i, strerrorname_np(errno));
+		if (!lua)
+			write_all(srv, "e", 1);
+		sem_wait(&r.done);
+		for (waited = 0; r.got < (i + 1) * each && waited < 100; waited++)
+			msleep(50);
+		if (r.got != (i + 1) * each)
+			fail("round %ld: the peer has %ld of %ld bytes after 5 s", i,
+			     r.got, (i + 1) * each);
+	}
+	r.srv = -1;
+	sem_post(&r.go);
+	pthread_join(wt, NULL);
+	shutdown(r.cli, SHUT_WR);
+	close(srv);
+	pthread_join(ct, NULL);
+	free(big);
+}
+
 static const struct {
 	const char *name;
 	void (*run)(void);
@@ -719,6 +819,7 @@ static const struct {
 	{ "synsent", check_synsent },
 	{ "refuse", check_refuse },
 	{ "flags", check_flags },
+	{ "send-reply", check_send_reply },
 };
 
 int main(int argc, char **argv)

@@ -64,3 +64,7 @@ both() {
 @test "MSG_OOB and MSG_ZEROCOPY refused with an entry; no AF_UNSPEC disconnect" {
 	both flags
 }
+
+@test "a reply sent while another thread writes reaches the peer unprompted" {
+	both send-reply
+}

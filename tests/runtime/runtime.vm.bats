@@ -18,6 +18,13 @@ setup() {
 	T=$(mktemp -d /tmp/luaulp-rtvm.XXXXXX)
 }
 
+# Results that must not depend on the machine's speed: only the
+# instruction budget and the memory limit end a script, not time_max_ms
+# (under KASAN filling 256 KiB takes longer than a second).
+no_clock() {
+	echo 0 >"$P/time_max_ms"
+}
+
 teardown() {
 	echo 262144 >"$P/mem_max"
 	echo 1000000 >"$P/insn_budget"
@@ -36,6 +43,7 @@ teardown() {
 }
 
 @test "case list: every case as expected in the kernel" {
+	no_clock
 	run "$R/caserun" --kernel "$CASES"
 	echo "$output" | grep -E '^FAIL|cases,' || true
 	assert_success
@@ -43,6 +51,7 @@ teardown() {
 }
 
 @test "case list: kernel results identical to the user-space runtime's" {
+	no_clock
 	"$R/caserun" "$CASES" >"$T/host.out" 2>/dev/null
 	"$R/caserun" --kernel "$CASES" >"$T/kernel.out" 2>/dev/null
 	run diff -u "$T/host.out" "$T/kernel.out"
@@ -50,13 +59,17 @@ teardown() {
 }
 
 @test "live bytes return to their baseline, stack use stays in bounds" {
+	no_clock
 	base=$(cat "$P/live_bytes")
 	"$R/caserun" --kernel "$CASES" >/dev/null 2>&1
 	run cat "$P/live_bytes"
 	assert_output "$base"
+	# At least 4 KiB of the thread's stack always left (the runtime
+	# refuses to go deeper with 5 KiB left); tests/vm/run says how large
+	# the stack is (KASAN doubles it, and its instrumentation uses it).
 	peak=$(cat "$P/stack_peak")
-	echo "stack_peak: $peak"
-	[ "$peak" -gt 0 ] && [ "$peak" -lt 12288 ]
+	echo "stack_peak: $peak of ${LUAULP_KSTACK:?set by tests/vm/run}"
+	[ "$peak" -gt 0 ] && [ "$peak" -lt $((LUAULP_KSTACK - 4096)) ]
 }
 
 @test "insn_budget: a lower budget stops a shorter loop" {
@@ -77,7 +90,10 @@ teardown() {
 }
 
 @test "hostile scripts: each returns within the budget, worst time reported" {
-	run "$R/caserun" --kernel --times "$CASES"
+	# The CPU-bound cases: what ends them is the point.  (Memory-bound
+	# ones may end by time on a slow kernel; they are checked above.)
+	awk '/^@@ /{ keep = $2 ~ /^cpu-/ } keep' "$CASES" >"$T/cpu-cases"
+	run "$R/caserun" --kernel --times "$T/cpu-cases"
 	assert_success
 	echo "$output" | grep '^cpu-' | sort -t: -k2 -n -r | head -5
 	worst=$(echo "$output" | sed -n 's/.*slowest .*: \([0-9]*\)\..* ms$/\1/p')
