@@ -254,10 +254,11 @@ local function field(body, trailer)
 		if req.te then
 			return "Transfer-Encoding with Content-Length"
 		end
-		local digits = match(value, "^0*(%d*)$")
-		if not digits or value == "" then
+		-- (two linear matches: "^0*(%d*)$" backtracks over the zeros)
+		if not find(value, "^%d+$") then
 			return "invalid Content-Length"
 		end
+		local digits = match(value, "^0*(.*)$")
 		if #digits > config.max_length_digits then
 			return "Content-Length too large"
 		end
@@ -562,7 +563,10 @@ local function inspect(data)
 			local fast = nil
 			if m == CSIZE and not carried and not hs then
 				-- a whole chunk (size line, data, line end) in DATA
-				local hex, after = match(data, crlf == "\n" and "^0*(%x-)\n()" or "^0*(%x-)\r\n()", pos)
+				-- (linear: "%x+" backtracks one byte at a time; the zeros
+				-- are stripped from the capture, never by the pattern)
+				local hex, after = match(data, crlf == "\n" and "^(%x+)\n()" or "^(%x+)\r\n()", pos)
+				hex = hex and match(hex, "^0*(.*)$")
 				if hex and hex ~= "" and #hex <= config.max_length_digits and
 				   after - pos <= config.max_chunk_line then
 					local e = after + tonumber(hex, 16)

@@ -364,6 +364,33 @@ refused() {
 	done
 }
 
+# refused_within_budget REASON [CHUNK...]: $T/in is refused with REASON in
+# reads of each CHUNK size (default: whole), no call hitting the CPU budget.
+refused_within_budget() {
+	local reason=$1 c
+	shift
+	for c in "${@:-65536}"; do
+		feed "$G" guard --chunk "$c" --stats <"$T/in"
+		assert_failure 4
+		assert_output --partial "log: http_guard: $reason"
+		assert_output --partial "errors=0 budget_hits=0"
+	done
+}
+
+@test "long runs of zeros (lengths, chunk sizes) are scanned in linear time, whatever the split" {
+	# a pattern that backtracks over leading zeros is quadratic: 8000
+	# zeros were enough to exhaust the CPU budget in one read
+	{ printf 'POST / HTTP/1.1\r\nHost: a\r\nContent-Length: '; head -c 8000 /dev/zero | tr '\0' 0; printf 'x\r\n\r\n'; } >"$T/in"
+	refused_within_budget "invalid Content-Length" 65536 1000
+	{ printf 'POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n'; head -c 3000 /dev/zero | tr '\0' 0; } >"$T/in"
+	refused_within_budget "chunk size line too long" 65536 100 1
+	{ printf 'POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n'; head -c 60000 /dev/zero | tr '\0' 0; printf '5\r\nhello\r\n0\r\n\r\n'; } >"$T/in"
+	refused_within_budget "chunk size line too long" 65536 4096
+	# within the limit, leading zeros are fine in one read or many
+	{ printf 'POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n'; head -c 1000 /dev/zero | tr '\0' 0; printf '5\r\nhello\r\n0\r\n\r\n'; } >"$T/in"
+	passes
+}
+
 @test "a 32 KiB head in one-byte reads: linear, inside the CPU budget, released whole" {
 	{ printf 'GET / HTTP/1.1\r\nHost: a\r\n'; for i in $(seq 35); do printf 'X-F%d: ' "$i"; head -c 880 /dev/zero | tr '\0' v; printf '\r\n'; done; printf '\r\n'; } >"$T/in"
 	[ "$(stat -c %s "$T/in")" -gt 31000 ]
