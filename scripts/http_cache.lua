@@ -61,7 +61,6 @@ local HERE = PREFIX .. tostring(sock.local_addr) .. " " .. tostring(sock.local_p
 
 -- The guard, if it was loaded into this state first (http_guard_cache.lua).
 local front_recv, front_send = rawget(_ENV, "guard"), rawget(_ENV, "guard_send")
-local front_answered = rawget(_ENV, "guard_answered")
 
 -- Per-connection state.
 local held = ""		-- an incomplete request head held back (a possible hit)
@@ -166,6 +165,11 @@ local function serve(full)
 	if n ~= #r then
 		return nil
 	end
+	if front_send then
+		-- the guard follows the responses (an upgrade request answered
+		-- here is not upgraded): this one never passes the send entry
+		front_send(r)
+	end
 	if config.log then
 		luaulp.log("http_cache: hit " .. full)
 	end
@@ -213,9 +217,6 @@ local function recv(data)
 		end
 		if done then
 			changed = true
-			if front_answered then
-				front_answered()	-- the guard counts responses
-			end
 		else
 			out[#out + 1] = head
 			qtail = qtail + 1

@@ -249,3 +249,21 @@ HIT='replace: sent:HTTP/1.1 200 OK\r\nAge: '
 	# refused by the guard: nothing reaches the cache or the server
 	assert_line -n 7 --partial "B recv close sent:HTTP/1.1 400 Bad Request"
 }
+
+@test "guard and cache: an upgrade request answered from the store is no upgrade; the next request flows" {
+	SCRIPT=$ROOT/build/scripts/http_guard_cache.lua
+	# (the guard holds what follows an upgrade request until its answer:
+	# the cache's answer must count, or the connection stalls)
+	play <<-EOF
+	A recv $GET
+	A send $OK
+	B recv GET / HTTP/1.1\r\nHost: a\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\r\n
+	B recv GET /x HTTP/1.1\r\nHost: a\r\n\r\n
+	B send HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok
+	B recv GET /y HTTP/1.1\r\nHost: a\r\n\r\n
+	EOF
+	assert_success
+	assert_line -n 2 --partial "B recv $HIT"
+	assert_line -n 3 "B recv pass"
+	assert_line -n 5 "B recv pass"
+}
