@@ -6,7 +6,7 @@
  * LUAULP_CMD_GET_SOCKET dumps.
  *
  * A script is compiled once, in a scratch Lua state, and kept as Lua
- * bytecode made by our own lua_dump.  Only this file ever loads bytecode,
+ * bytecode made by our own lua_dump, stripped of debug information.  Only this file ever loads bytecode,
  * and only from that buffer: every user-facing load stays text-only.
  *
  * Locking (see the lock order in luaulp.h): luaulp_net.lock, a mutex,
@@ -171,7 +171,9 @@ static int compile_protected(lua_State *L)
 
 	if (luaL_loadbufferx(L, a->src, a->len, a->chunkname, "t"))
 		return lua_error(L);
-	if (lua_dump(L, code_writer, a->out, 0))
+	/* Stripped: each socket holds its own copy of the code, and the line
+	 * table, local and upvalue names would be a third of it (undump.c). */
+	if (lua_dump(L, code_writer, a->out, 1))
 		return luaL_error(L, "not enough memory for the compiled code");
 	return 0;
 }
@@ -199,6 +201,10 @@ static int load_protected(lua_State *L)
 	if (status)
 		return lua_error(L);
 	lua_call(L, 0, 0);
+	/* The chunk is garbage now (its own code, what only it referenced):
+	 * an idle socket should not hold it until the collector's next cycle,
+	 * which starts only when the state has doubled. */
+	lua_gc(L, LUA_GCCOLLECT, 0);
 	return 0;
 }
 
