@@ -73,6 +73,19 @@ same() {
 	refute_output --partial "127.0.0.1:$P2	"
 }
 
+@test "a guarded connection holds at most 32 KiB of Lua state" {
+	# (nginx's master registered the script, the worker attached it by
+	# name: the kernel's own figure, luaulp stat)
+	exec 5<>"/dev/tcp/127.0.0.1/$P1"
+	sleep 0.5
+	run "$CLI" stat -t
+	exec 5>&- 5<&-
+	assert_success
+	mem=$(awk -F'\t' -v p="127.0.0.1:$P1" '$1 == p { print $(NF - 1) }' <<<"$output" | head -1)
+	[ -n "$mem" ] || fail "no guarded socket in: $output"
+	[ "$mem" -le 32768 ] || fail "$mem bytes"
+}
+
 @test "CRLF injection and bad characters: 400 and a reset" {
 	printf 'GET / HTTP/1.1\r\nHost: a\r\nX-Forwarded-For: 1.2.3.4\rSet-Cookie: admin=1\r\n\r\n' >"$T/in"
 	refused "$T/in" "bare CR"
