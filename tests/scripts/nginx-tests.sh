@@ -30,7 +30,7 @@ if [ -z "${LUAULP_VM:-}" ]; then
 	[ -x "$PEER/nginx-tests.sh" ] || { echo "nginx-tests: no $PEER/nginx-tests.sh" >&2; exit 2; }
 	[ -r build/preload/libluaulp.so ] || { echo "nginx-tests: run make first" >&2; exit 2; }
 	mkdir -p build/nginx-tests
-	tests/vm/run --kernel "$kernel" --timeout "${LUAULP_NT_TIMEOUT:-3000}" -- \
+	tests/vm/run --kernel "$kernel" --timeout "${LUAULP_NT_TIMEOUT:-6000}" -- \
 		env LUAULP_PEER="$PEER" tests/scripts/nginx-tests.sh "$@" |
 		tee "build/nginx-tests/$kernel.log"
 	exit "${PIPESTATUS[0]}"
