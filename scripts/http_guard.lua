@@ -148,16 +148,19 @@ invalid Host
 -- Receive side.  One Lua state per socket: chunk-level locals are per
 -- connection.  A "unit" is what is held until complete: a head, a
 -- chunk-size line, the line end after chunk data, a trailer section.
+-- The mode: "proxy" (the PROXY header first), "head", "body" (by
+-- Content-Length), "csize", "cdata", "cend" (chunked), "trailer", "wait"
+-- (for the answer to an upgrade), "tunnel" (aside), "dead" (refused).
 local mode = proxy_protocol and "proxy" or "head"
 local ulines = {}		-- complete lines of the open unit
 local part, part_n = {}, 0	-- bytes of the open line from earlier reads
-local held, held_n = {}, 0	-- PROXY, WAIT: bytes held from earlier reads
-local remaining = 0		-- BODY, CDATA: bytes still to pass
+local held, held_n = {}, 0	-- proxy, wait: bytes held from earlier reads
+local remaining = 0		-- body, cdata: bytes still to pass
 local used = 0			-- bytes of complete lines in this unit
 local empties = 0		-- empty lines before this request line
 local crlf = nil		-- this message's line end: "\r\n" or "\n"
 local first = true		-- no request line yet on this connection
-local resume = false		-- WAIT ended without a switch: re-check held bytes
+local resume = false		-- "wait" ended without a switch: re-check held bytes
 local busy = false		-- a call is (or died) half-way: see guard()
 
 -- The request being read (inreq: its request line was seen).
@@ -194,7 +197,8 @@ end
 
 -- A PROXY protocol header at the start of BUF: its length, 0 if more bytes
 -- are needed, or nil and the reason.
--- (Compiled only when proxy_protocol is on: code costs memory per socket.)
+-- (A closure only when proxy_protocol is on: otherwise its code is
+-- garbage after the top level, not kept in every socket.)
 local proxy_header = proxy_protocol and function(buf)
 	local V2SIG = "\r\n\r\n\0\r\nQUIT\n"
 	local n = #buf
@@ -271,8 +275,8 @@ function guard(data)
 		end
 
 		local n, pos, lines, finished = #data, 1, 0, false
-		-- an open unit from earlier reads: its lines, its open line, or (PROXY,
-		-- WAIT) its raw bytes
+		-- an open unit from earlier reads: its lines, its open line, or (proxy,
+		-- wait) its raw bytes
 		local carried = held_n > 0 or part_n > 0 or #ulines > 0
 		local prefix = nil			-- its bytes once released
 		local from = 1				-- DATA goes to the server from here
@@ -430,7 +434,7 @@ function guard(data)
 							done = true
 							goto checked
 						end
-						-- HEAD or TRAILER
+						-- "head" or "trailer"
 						used = used + len + 1
 						if not inreq and mode == "head" then
 							-- the request line, or an empty line before it
