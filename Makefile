@@ -28,7 +28,7 @@ all: kernel user
 -include $(B)/kernels.env
 KRELS := $(LUAULP_KREL_61) $(LUAULP_KREL_612)
 
-.PHONY: all deps kernel user check check-host check-vm demo clean distclean fuzz
+.PHONY: all deps kernel user check check-host check-vm demo nginx-tests clean distclean fuzz
 
 deps:
 	$(Q)tools/deps
@@ -70,6 +70,11 @@ check-vm: all
 
 demo: all
 	$(Q)tools/demo
+
+# nginx's own test suite, plain and behind http_guard.lua, on both kernels
+# (not part of check: ~15 minutes per kernel).  tests/scripts/nginx-tests.sh
+nginx-tests: all
+	$(Q)rc=0; for k in 6.1 6.12; do tests/scripts/nginx-tests.sh --kernel $$k || rc=1; done; exit $$rc
 
 clean:
 	$(Q)rm -rf $(B)/kernel $(B)/runtime $(B)/preload $(B)/cli $(B)/tests $(B)/vm $(LUA_PATCHED)

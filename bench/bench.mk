@@ -23,8 +23,7 @@ $(B)/bench/%: bench/%.c bench/common.h kernel/include/uapi/luaulp.h
 # Memory of a script's per-connection state on the user-space runtime
 # (scripts/README.md quotes its figures; tests/scripts/library.host.bats
 # checks the 32 KiB bound).
-$(B)/bench/script_mem: $(B)/runtime/obj/bench/script_mem.o \
-		$(B)/runtime/obj/bench/rt_stub.o $(RT_LIB)
+$(B)/bench/script_mem: $(B)/runtime/obj/bench/script_mem.o $(RT_LIB)
 	@mkdir -p $(@D)
 	@$(if $(Q),echo "  LD      $@")
 	$(Q)$(CC) -o $@ $^

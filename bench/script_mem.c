@@ -1,29 +1,43 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * script_mem SCRIPT ENTRY [INPUT...]: the memory one connection's Lua state
- * holds with SCRIPT, measured on the user-space build of the kernel's
- * runtime (same allocator accounting, same sandbox, same libraries).
+ * script_mem [--source] SCRIPT ENTRY [INPUT...]: the memory one
+ * connection's Lua state holds with SCRIPT, measured on the user-space
+ * build of the module's own code (kernel/runtime.c, entry.c, lualib.c
+ * around runtime/simsock.c: same allocator accounting, sandbox, libraries
+ * and luaulp table).
  *
- * Prints, in bytes (luaulp_rt_memory):
+ * SCRIPT is loaded as a socket attached by name gets it (what the shim
+ * does for nginx's workers): compiled once into a frozen state, whose code
+ * and strings the socket's state shares (kernel/registry.c).  --source
+ * loads the text into the socket's own state, as LUAULP_LOADSCRIPT does.
+ *
+ * Prints, in bytes (luaulp_rt_memory), the socket's state only (the shared
+ * code is counted once per script, not per socket):
  *   fresh      a state with the sandbox and the luaulp table, no script
- *   loaded     after SCRIPT's top level ran (before any collection)
- *   idle       the same after a full collection: what an idle connection
- *              keeps (the kernel collects incrementally; garbage comes and
- *              goes, this is the floor)
- *   after N    after the entry ran on INPUT file N (whole, one call), then a
- *              full collection
- *   peak       the most held at any point
- * The luaulp table is bench/rt_stub.c's stand-in of the kernel's.
+ *   loaded     after SCRIPT's top level ran
+ *   idle       after a full collection: what an idle connection keeps
+ *   after N    after the peer sent INPUT file N and the application read
+ *              it through ENTRY, then a full collection
+ *   peak       the most held at any of those points
+ *   strings    short strings in the state and the slots of its string
+ *              table (8 bytes each; the table doubles when the strings
+ *              reach its size and never shrinks while a quarter is used)
+ *   code       the registered script's frozen state (not with --source)
  */
-#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "lauxlib.h"
 #include "lua.h"
+#include "lstate.h"
 #include "runtime.h"
-#include "rt_stub.h"
+#include "simsock.h"
+
+static void fail(const char *what, const char *why)
+{
+	fprintf(stderr, "script_mem: %s: %s\n", what, why);
+	exit(1);
+}
 
 static char *slurp(const char *path, size_t *len)
 {
@@ -31,24 +45,28 @@ static char *slurp(const char *path, size_t *len)
 	char *buf;
 	long n;
 
-	if (!f || fseek(f, 0, SEEK_END) || (n = ftell(f)) < 0 || fseek(f, 0, SEEK_SET)) {
-		perror(path);
-		exit(1);
-	}
+	if (!f || fseek(f, 0, SEEK_END) || (n = ftell(f)) < 0 || fseek(f, 0, SEEK_SET))
+		fail(path, "cannot read");
 	buf = malloc((size_t)n + 1);
-	if (!buf || fread(buf, 1, (size_t)n, f) != (size_t)n) {
-		perror(path);
-		exit(1);
-	}
+	if (!buf || fread(buf, 1, (size_t)n, f) != (size_t)n)
+		fail(path, "cannot read");
 	fclose(f);
 	*len = (size_t)n;
 	return buf;
 }
 
+static void to_peer(void *arg, const char *p, size_t len)
+{
+	(void)arg;
+	(void)p;
+	(void)len;
+}
+
 static size_t peak;
 
-static size_t mem(struct luaulp_rt *rt, int collect)
+static size_t mem(struct luaulp_simsock *s, int collect)
 {
+	struct luaulp_rt *rt = luaulp_simsock_rt(s);
 	size_t m = luaulp_rt_memory(rt);
 
 	if (m > peak)
@@ -62,48 +80,61 @@ static size_t mem(struct luaulp_rt *rt, int collect)
 
 int main(int argc, char **argv)
 {
-	struct luaulp_rt *rt;
+	struct luaulp_simsock_cfg cfg = {
+		.to_peer = to_peer, .nonblock = true,
+		.info = { .local_addr = "127.0.0.1", .local_port = 80,
+			  .remote_addr = "127.0.0.1", .remote_port = 40000 },
+	};
+	struct luaulp_rt *code = NULL;
+	struct luaulp_simsock *s;
+	static char buf[65536];
+	int i, source = 0;
 	lua_State *L;
 	size_t len;
 	char *src;
-	int i;
 
+	if (argc > 1 && !strcmp(argv[1], "--source")) {
+		source = 1;
+		argv++;
+		argc--;
+	}
 	if (argc < 3) {
-		fprintf(stderr, "usage: script_mem SCRIPT ENTRY [INPUT...]\n");
+		fprintf(stderr, "usage: script_mem [--source] SCRIPT ENTRY [INPUT...]\n");
 		return 2;
 	}
-	if (luaulp_rt_create(&rt, NULL))
-		return 1;
-	L = luaulp_rt_lua(rt);
-	lua_pushcfunction(L, bench_luaulp_table);
-	if (luaulp_rt_pcall(rt, 0, 0)) {
-		fprintf(stderr, "%s\n", luaulp_rt_error(rt));
-		return 1;
-	}
-	printf("fresh %zu\n", mem(rt, 1));
 	src = slurp(argv[1], &len);
-	if (luaulp_rt_exec(rt, src, len, "=script", NULL, 0)) {
-		fprintf(stderr, "%s\n", luaulp_rt_error(rt));
-		return 1;
-	}
+	if (!source && (luaulp_rt_create(&code, NULL) ||
+			luaulp_rt_compile(code, src, len, "=script") ||
+			luaulp_rt_freeze(code)))
+		fail(argv[1], code ? luaulp_rt_error(code) : "out of memory");
+	cfg.code = code;
+	if (luaulp_simsock_create(&s, &cfg))
+		fail("state", "out of memory");
+	printf("fresh %zu\n", mem(s, 1));
+	if (code ? luaulp_simsock_run_code(s) :
+	    luaulp_simsock_load(s, src, len, "=script"))
+		fail(argv[1], luaulp_simsock_error(s));
 	free(src);
-	printf("loaded %zu\n", mem(rt, 0));
-	printf("idle %zu\n", mem(rt, 1));
+	printf("loaded %zu\n", mem(s, 0));
+	printf("idle %zu\n", mem(s, 1));
+	luaulp_simsock_set_entries(s, argv[2], NULL);
 	for (i = 3; i < argc; i++) {
 		char *in = slurp(argv[i], &len);
 
-		lua_getglobal(L, argv[2]);
-		lua_pushlstring(L, in, len);
-		lua_pushinteger(L, (lua_Integer)len);
-		lua_pushboolean(L, 0);
+		luaulp_simsock_peer(s, in, len, false);
 		free(in);
-		if (luaulp_rt_pcall(rt, 3, 0)) {
-			fprintf(stderr, "%s: %s\n", argv[i], luaulp_rt_error(rt));
-			return 1;
-		}
-		printf("after %d %zu\n", i - 2, mem(rt, 1));
+		while (luaulp_simsock_read(s, buf, sizeof(buf), 0) > 0)
+			;
+		if (luaulp_simsock_stats(s)->errors)
+			fail(argv[i], luaulp_simsock_error(s));
+		printf("after %d %zu\n", i - 2, mem(s, 1));
 	}
 	printf("peak %zu\n", peak);
-	luaulp_rt_destroy(rt);
+	L = luaulp_rt_lua(luaulp_simsock_rt(s));
+	printf("strings %d of %d slots\n", G(L)->strt.nuse, G(L)->strt.size);
+	if (code)
+		printf("code %zu\n", luaulp_rt_memory(code));
+	luaulp_simsock_destroy(s);
+	luaulp_rt_destroy(code);
 	return 0;
 }

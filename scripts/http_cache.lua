@@ -21,9 +21,12 @@
 -- Cache-Control no-store / no-cache / private, for the response's freshness
 -- lifetime (s-maxage, else max-age, else Expires minus Date) less its Age,
 -- at most ttl seconds (ttl also when the response gives none).  Not stored
--- or served: requests with Authorization or Cookie, a body, conditional or
--- range fields, Cache-Control / Pragma no-cache or no-store, "Connection:
--- close", HTTP/1.0, or bare-LF lines.  A hit gets "Age" (seconds since it
+-- or served: requests with Authorization or Cookie, a body (a "fat GET"),
+-- conditional or range fields, Cache-Control / Pragma no-cache or no-store,
+-- "Connection: close", HTTP/1.0, bare-LF lines, a second Host, or a field
+-- that overrides the host, URL, scheme or method for many servers
+-- (Forwarded, X-Forwarded-* but -For, X-Host, X-Original-*,
+-- X-Rewrite-URL, *method*): unkeyed, the response may depend on them.  A hit gets "Age" (seconds since it
 -- was stored, plus the Age it came with) and "X-Cache: kernel".
 --
 -- Responses stay in order: a request is served from the store only when
@@ -61,7 +64,6 @@ local HERE = PREFIX .. tostring(sock.local_addr) .. " " .. tostring(sock.local_p
 
 -- The guard, if it was loaded into this state first (http_guard_cache.lua).
 local front_recv, front_send = rawget(_ENV, "guard"), rawget(_ENV, "guard_send")
-local front_answered = rawget(_ENV, "guard_answered")
 
 -- Per-connection state.
 local held = ""		-- an incomplete request head held back (a possible hit)
@@ -119,11 +121,19 @@ local function parse_request(head)
 	if not method then
 		return nil, nil, true
 	end
-	local host, body, ok = "", false, method == "GET" and version == "HTTP/1.1"
+	local host, body, ok = nil, false, method == "GET" and version == "HTTP/1.1"
 	for name, value in gmatch(head, "\r\n([^:\r\n]+):[ \t]*([^\r\n]*)") do
 		name, value = lower(name), lower(value)
 		if name == "host" then
-			host = value
+			-- a second one: which the server takes is its business
+			ok, host = ok and not host, value
+		elseif name == "forwarded" or name == "x-host" or name == "x-rewrite-url" or
+		       (find(name, "^x%-forwarded%-") and name ~= "x-forwarded-for") or
+		       find(name, "^x%-original%-") or find(name, "method", 1, true) then
+			-- unkeyed fields that override the host, URL, scheme or method
+			-- for many servers and frameworks: the response may depend on
+			-- them, so it is for this request only
+			ok = false
 		elseif name == "content-length" then
 			body = body or value ~= "0"
 		elseif name == "transfer-encoding" then
@@ -139,7 +149,7 @@ local function parse_request(head)
 		end
 	end
 	if ok and not body and store and cacheable_path(target) then
-		return method, HERE .. host .. " " .. target, body
+		return method, HERE .. (host or "") .. " " .. target, body
 	end
 	return method, nil, body
 end
@@ -165,6 +175,11 @@ local function serve(full)
 	local n = luaulp.send(r)
 	if n ~= #r then
 		return nil
+	end
+	if front_send then
+		-- the guard follows the responses (an upgrade request answered
+		-- here is not upgraded): this one never passes the send entry
+		front_send(r)
 	end
 	if config.log then
 		luaulp.log("http_cache: hit " .. full)
@@ -213,9 +228,6 @@ local function recv(data)
 		end
 		if done then
 			changed = true
-			if front_answered then
-				front_answered()	-- the guard counts responses
-			end
 		else
 			out[#out + 1] = head
 			qtail = qtail + 1

@@ -46,72 +46,125 @@
 --     host[:port]
 --   * malformed chunked framing (size line, the line end after the data,
 --     trailer fields), and every limit below
+--
+-- Memory: every socket holds its own copy of this code and its state (the
+-- goal is 32 KiB per connection, scripts/README.md), so the settings are
+-- plain locals (a table would keep its keys in every socket), the
+-- per-request state too, and the work is in few functions.
 
-local config = {
-	max_request_line = 8192,	-- bytes without the line end
-	max_field_line = 8192,		-- bytes of one field line
-	max_head = 32768,		-- a whole head with its line ends (also
+-- Settings (scripts/README.md says what each one trades).
+local max_request_line = 8192		-- bytes without the line end
+local max_field_line = 8192		-- bytes of one field line
+local max_head = 32768			-- a whole head with its line ends (also
 					-- bounds what is held after an upgrade)
-	max_fields = 100,		-- field lines per head (or trailer)
-	max_empty_lines = 8,		-- empty lines before a request line
-	max_chunk_line = 1024,		-- chunk-size line with extensions
-	max_trailer = 8192,		-- bytes of a trailer section
-	max_length_digits = 15,		-- significant digits of a length
-	max_lines_per_read = 4000,	-- lines in one read: keeps a call inside
+local max_fields = 100			-- field lines per head (or trailer)
+local max_empty_lines = 8		-- empty lines before a request line
+local max_chunk_line = 1024		-- chunk-size line with extensions
+local max_trailer = 8192		-- bytes of a trailer section
+local max_length_digits = 15		-- significant digits of a length
+local max_lines_per_read = 4000		-- lines in one read: keeps a call inside
 					-- the CPU budget (the one limit that
 					-- depends on how much arrives at once)
-
-	bare_lf = true,			-- heads whose lines all end in a bare LF
-	allow_obs_text = true,		-- bytes 0x80-0xFF in field values
-	allow_obs_text_target = true,	-- raw UTF-8 in the request-target
-	reject_encoded_ctl = false,	-- refuse %0d %0a %00 in the target
-	require_host = true,		-- HTTP/1.1 requests must carry Host
-	only_chunked = true,		-- Transfer-Encoding exactly "chunked"
-	methods = nil,			-- e.g. { GET = true, HEAD = true }; nil: any token
-	upgrades = true,		-- follow Upgrade/CONNECT (needs guard_send)
-	h2c = false,			-- true: a connection starting with HTTP/2's
+local bare_lf = true			-- heads whose lines all end in a bare LF
+local allow_obs_text = true		-- bytes 0x80-0xFF in field values
+local allow_obs_text_target = true	-- raw UTF-8 in the request-target
+local reject_encoded_ctl = false	-- refuse %0d %0a %00 in the target
+local require_host = true		-- HTTP/1.1 requests must carry Host
+local only_chunked = true		-- Transfer-Encoding exactly "chunked"
+local methods = nil			-- e.g. { GET = true, HEAD = true }; nil: any token
+local upgrades = true			-- follow Upgrade/CONNECT (needs guard_send)
+local h2c = false			-- true: a connection starting with HTTP/2's
 					-- preface is passed unchecked
-	proxy_protocol = false,		-- true: the connection starts with a PROXY
+local proxy_protocol = false		-- true: the connection starts with a PROXY
 					-- protocol v1 or v2 header (required)
-	max_proxy_v2 = 1024,		-- bytes of a v2 header's addresses and TLVs
-	tls = true,			-- a connection starting with a TLS handshake
+local max_proxy_v2 = 1024		-- bytes of a v2 header's addresses and TLVs
+local tls = true			-- a connection starting with a TLS handshake
 					-- record (byte 0x16) is passed unchecked
+local reply = true			-- answer 400 before closing
+local reply_reason = true		-- say why in the 400's body
+local log = true			-- luaulp.log() each refusal (rate-limited)
 
-	reply = true,			-- answer 400 before closing
-	reply_reason = true,		-- say why in the 400's body
-	log = true,			-- luaulp.log() each refusal (rate-limited)
-}
+-- Why a request is refused (the 400's body and the log line say it),
+-- referred to by line number: one string, not 47 (each string would cost
+-- every socket its header and a slot of its string table).  Each use reads
+-- "reason = N -- TEXT" (tests/scripts/http_guard.host.bats checks them).
+local REASONS = [[
+invalid PROXY protocol header
+guard lost track of the stream (limit hit)
+too much data before the server answered the upgrade
+too many lines in one read
+chunk size line too long
+field line too long
+request line too long
+trailer section too large
+request head too large
+bare CR
+bare LF line ending
+control character in chunk size
+invalid chunk size
+invalid chunk extension
+chunk size too large
+chunk data longer than its size
+empty lines before request line
+control character in request line
+invalid method or request line
+no HTTP version
+HTTP/2 prior knowledge (h2c) not accepted
+method not allowed
+empty request-target
+non-ASCII request-target
+encoded CR/LF/NUL in request-target
+asterisk-form request-target without OPTIONS
+invalid CONNECT request-target
+invalid request-target
+invalid HTTP version
+missing Host
+invalid Transfer-Encoding
+final transfer coding is not chunked
+unsupported Transfer-Encoding
+chunked applied twice
+obs-fold (line folding)
+whitespace between field name and colon
+invalid field name
+control character in field
+non-ASCII field value
+too many fields
+duplicate Content-Length
+Transfer-Encoding with Content-Length
+invalid Content-Length
+Content-Length too large
+Transfer-Encoding in HTTP/1.0
+duplicate Host
+invalid Host
+]]
 
-local find, sub, byte, lower, match =
-	string.find, string.sub, string.byte, string.lower, string.match
-
-local TCHAR = "[%w!#%$%%&'%*%+%-%.%^_`|~]"
-local TOKEN = "^" .. TCHAR .. "+$"
-local NAME_COLON = "^(" .. TCHAR .. "+):"
-local NAME_SPACE = "^" .. TCHAR .. "+[ \t]"
-local REQ_LINE = "^(" .. TCHAR .. "+) (.*)$"
-local CTL = "[%z\1-\8\10-\31\127]"	-- HTAB allowed (OWS in values)
-local CTL_HT = "[%z\1-\31\127]"
-local HIGH = "[\128-\255]"
-local SPECIAL = { ["content-length"] = 1, ["transfer-encoding"] = 2, host = 3,
-		  upgrade = 4, connection = 5 }
+-- Patterns: tokens (methods, field names, codings) are 1*tchar,
+-- [%w!#%$%%&'%*%+%-%.%^_`|~]; controls are [%z\1-\8\10-\31\127] in field
+-- values (HTAB is OWS there), [%z\1-\31\127] elsewhere; obs-text and raw
+-- UTF-8 are [\128-\255].  Strings are scanned with their methods
+-- (s:find(...)): a library function in a local would be an upvalue of every
+-- function using it, in every socket.
 
 -- Receive side.  One Lua state per socket: chunk-level locals are per
 -- connection.  A "unit" is what is held until complete: a head, a
 -- chunk-size line, the line end after chunk data, a trailer section.
-local PROXY, HEAD, BODY, CSIZE, CDATA, CEND, TRAILER, WAIT, TUNNEL, DEAD =
-	1, 2, 3, 4, 5, 6, 7, 8, 9, 10
-local mode = config.proxy_protocol and PROXY or HEAD
+-- The mode: "proxy" (the PROXY header first), "head", "body" (by
+-- Content-Length), "csize", "cdata", "cend" (chunked), "trailer", "wait"
+-- (for the answer to an upgrade), "tunnel" (aside), "dead" (refused).
+local mode = proxy_protocol and "proxy" or "head"
 local ulines = {}		-- complete lines of the open unit
 local part, part_n = {}, 0	-- bytes of the open line from earlier reads
-local held, held_n = {}, 0	-- PROXY, WAIT: bytes held from earlier reads
-local remaining = 0		-- BODY, CDATA: bytes still to pass
+local held, held_n = {}, 0	-- proxy, wait: bytes held from earlier reads
+local remaining = 0		-- body, cdata: bytes still to pass
 local used = 0			-- bytes of complete lines in this unit
 local empties = 0		-- empty lines before this request line
 local crlf = nil		-- this message's line end: "\r\n" or "\n"
-local req = nil			-- the request being read
 local first = true		-- no request line yet on this connection
-local resume = false		-- WAIT ended without a switch: re-check held bytes
+local resume = false		-- "wait" ended without a switch: re-check held bytes
+local busy = false		-- a call is (or died) half-way: see guard()
+
+-- The request being read (inreq: its request line was seen).
+local inreq, method, v10, nfields, hosts, clen, te, upgrade, conn_upgrade
 
 -- Send side: requests given to the server, responses seen.
 local nreq, nresp = 0, 0
@@ -142,613 +195,534 @@ local function join(r)
 	return s
 end
 
-local function trim(v)
-	local a = find(v, "[^ \t]")
-	if not a then
-		return ""
-	end
-	local b = #v
-	while true do
-		local c = byte(v, b)
-		if c ~= 32 and c ~= 9 then
-			break
-		end
-		b = b - 1
-	end
-	return sub(v, a, b)
-end
-
-local function check_target(method, target)
-	if find(target, CTL_HT) then
-		return "control character in request line"
-	end
-	if not config.allow_obs_text_target and find(target, HIGH) then
-		return "non-ASCII request-target"
-	end
-	if config.reject_encoded_ctl and find(target, "%%0[0aAdD]") then
-		return "encoded CR/LF/NUL in request-target"
-	end
-	if byte(target) == 47 then			-- "/": origin-form
-		return nil
-	elseif target == "*" then			-- asterisk-form
-		if method ~= "OPTIONS" then
-			return "asterisk-form request-target without OPTIONS"
-		end
-	elseif method == "CONNECT" then			-- authority-form
-		if not match(target, "^[^/?#@]+:%d+$") then
-			return "invalid CONNECT request-target"
-		end
-	elseif not match(target, "^%a[%w%+%-%.]*://[^/?#]") then	-- absolute-form
-		return "invalid request-target"
-	end
-	return nil
-end
-
--- Returns the reason to refuse, or nil; "h2c" for HTTP/2's preface.
-local function request_line(body)
-	if find(body, CTL_HT) then
-		return "control character in request line"
-	end
-	local method, rest = match(body, REQ_LINE)
-	if not method then
-		return "invalid method or request line"
-	end
-	local sp = find(rest, " ", 1, true)
-	if not sp then
-		return "no HTTP version"			-- HTTP/0.9 is not served
-	end
-	local target, version = sub(rest, 1, sp - 1), sub(rest, sp + 1)
-	if method == "PRI" and target == "*" and version == "HTTP/2.0" then
-		return "h2c"
-	end
-	if config.methods and not config.methods[method] then
-		return "method not allowed"
-	end
-	if target == "" then
-		return "empty request-target"
-	end
-	local err = check_target(method, target)
-	if err then
-		return err
-	end
-	if version ~= "HTTP/1.1" and version ~= "HTTP/1.0" then
-		return "invalid HTTP version"
-	end
-	req = { method = method, v10 = version == "HTTP/1.0", fields = 0, hosts = 0 }
-	return nil
-end
-
--- A field line without its line end (TRAILER: of a trailer section).
-local function field(body, trailer)
-	local name = match(body, NAME_COLON)
-	if not name then
-		local c = byte(body)
-		if c == 32 or c == 9 then
-			return "obs-fold (line folding)"
-		end
-		if match(body, NAME_SPACE) then
-			return "whitespace between field name and colon"
-		end
-		return "invalid field name"
-	end
-	local vpos = #name + 2
-	if find(body, CTL, vpos) then
-		return "control character in field"
-	end
-	if not config.allow_obs_text and find(body, HIGH, vpos) then
-		return "non-ASCII field value"
-	end
-	req.fields = req.fields + 1
-	if req.fields > config.max_fields then
-		return "too many fields"
-	end
-	local k = not trailer and SPECIAL[lower(name)]
-	if not k then
-		return nil
-	end
-	local value = trim(sub(body, vpos))
-	if k == 1 then
-		if req.cl then
-			return "duplicate Content-Length"
-		end
-		if req.te then
-			return "Transfer-Encoding with Content-Length"
-		end
-		local digits = match(value, "^0*(%d*)$")
-		if not digits or value == "" then
-			return "invalid Content-Length"
-		end
-		if #digits > config.max_length_digits then
-			return "Content-Length too large"
-		end
-		req.cl = tonumber(digits) or 0
-	elseif k == 2 then
-		if req.cl then
-			return "Transfer-Encoding with Content-Length"
-		end
-		if req.v10 then
-			return "Transfer-Encoding in HTTP/1.0"
-		end
-		req.te = req.te and (req.te .. "," .. value) or value
-	elseif k == 3 then
-		req.hosts = req.hosts + 1
-		if req.hosts > 1 then
-			return "duplicate Host"
-		end
-		-- reg-name, IP literals (IPvFuture too), ports: what nginx takes
-		-- ("a:1:2" included); never userinfo, a path, a query, a fragment
-		if find(value, "[^%w%-%._~!%$&'%(%)%*%+,;=:%[%]%%]") then
-			return "invalid Host"
-		end
-	elseif k == 4 then
-		req.upgrade = true
-	elseif find(lower(value), "upgrade", 1, true) then
-		req.conn_upgrade = true
-	end
-	return nil
-end
-
--- nil if the transfer codings frame a chunked body, else the reason.
-local function check_codings(te)
-	local codings = {}
-	for item in (lower(te) .. ","):gmatch("([^,]*),") do
-		item = trim(item)
-		if not match(item, TOKEN) then
-			return "invalid Transfer-Encoding"
-		end
-		codings[#codings + 1] = item
-	end
-	if codings[#codings] ~= "chunked" then
-		return "final transfer coding is not chunked"
-	end
-	if config.only_chunked and #codings ~= 1 then
-		return "unsupported Transfer-Encoding"
-	end
-	for i = 1, #codings - 1 do
-		if codings[i] == "chunked" then
-			return "chunked applied twice"
-		end
-	end
-	return nil
-end
-
--- A whole message (head and body) has been given to the server.
-local function message_done()
-	nreq = nreq + 1
-	local m = req.method
-	local k = m == "HEAD" and "H" or (config.upgrades and s_mode ~= 5 and
-		(m == "CONNECT" and "C" or req.upgrade and req.conn_upgrade and "U")) or nil
-	if nreq - nresp > 100 then
-		-- no send entry (or it lost track): stop following responses
-		s_mode, kinds, k = 5, {}, nil
-	end
-	if k then
-		kinds[nreq] = k
-		if k ~= "H" then
-			waiting, mode = nreq, WAIT
-		end
-	end
-	req, crlf = nil, nil
-end
-
-local function end_of_head()
-	if config.require_host and not req.v10 and req.hosts == 0 then
-		return "missing Host"
-	end
-	if req.te then
-		local err = check_codings(req.te)
-		if err then
-			return err
-		end
-		mode = CSIZE
-	elseif req.cl and req.cl > 0 then
-		mode, remaining = BODY, req.cl
-	else
-		mode = HEAD
-		message_done()
-	end
-	return nil
-end
-
-local function chunk_size(body)
-	if find(body, CTL) then
-		return "control character in chunk size"
-	end
-	local hex, ext = match(body, "^(%x+)(.*)$")
-	if not hex then
-		return "invalid chunk size"
-	end
-	if ext ~= "" and not match(ext, "^[ \t]*;") then
-		return "invalid chunk extension"
-	end
-	local digits = match(hex, "^0*(.*)$")
-	if #digits > config.max_length_digits then
-		return "chunk size too large"
-	end
-	if digits == "" then
-		mode, req.fields = TRAILER, 0
-	else
-		mode, remaining = CDATA, tonumber(digits, 16)
-	end
-	return nil
-end
-
--- The limits on a line of LEN bytes before its LF (the same check for a
--- line still open, so the reason never depends on where reads end).
-local function line_limits(len)
-	local max, what
-	if mode == HEAD then
-		max, what = req and config.max_field_line or config.max_request_line,
-			req and "field line too long" or "request line too long"
-	elseif mode == TRAILER then
-		max, what = config.max_field_line, "trailer section too large"
-	else
-		max, what = config.max_chunk_line, "chunk size line too long"
-	end
-	local unit = mode == HEAD and config.max_head or
-		mode == TRAILER and config.max_trailer or nil
-	-- which limit the growing line crosses first
-	local at_line = max + 2
-	local at_unit = unit and unit - used or at_line + 1
-	if len >= at_line and at_line <= at_unit then
-		return what
-	elseif len >= at_unit then
-		return mode == HEAD and "request head too large" or "trailer section too large"
-	end
-	return nil
-end
-
--- One whole line, LINE with its LF.  Returns the reason to refuse, or nil,
--- and whether the unit is complete.
-local function on_line(line)
-	local len = #line - 1
-	local err = line_limits(len)
-	if err then
-		return err
-	end
-	local eol, body = "\n", nil
-	if byte(line, len) == 13 then
-		eol, body = "\r\n", sub(line, 1, len - 1)
-	else
-		body = sub(line, 1, len)
-	end
-	if find(body, "\r", 1, true) then
-		return "bare CR"
-	end
-	if eol == "\n" and not config.bare_lf then
-		return "bare LF line ending"
-	end
-	if crlf == "\r\n" and eol == "\n" then
-		-- a bare LF where the request line ended in CRLF: a CRLF-strict
-		-- front end and the server would split the fields differently
-		return "bare LF line ending"
-	end
-	if mode == HEAD then
-		used = used + len + 1
-		if not req then
-			if body == "" then
-				empties = empties + 1
-				if empties > config.max_empty_lines then
-					return "empty lines before request line"
-				end
-				return nil
-			end
-			crlf = eol
-			err = request_line(body)
-			if err == "h2c" then
-				if config.h2c and first then
-					mode = TUNNEL
-					return nil, true
-				end
-				return "HTTP/2 prior knowledge (h2c) not accepted"
-			end
-			first = false
-			return err
-		end
-		if body == "" then
-			used, empties = 0, 0
-			return end_of_head(), true
-		end
-		return field(body, false)
-	elseif mode == CSIZE then
-		return chunk_size(body), true
-	elseif mode == CEND then
-		if body ~= "" then
-			return "chunk data longer than its size"
-		end
-		mode = CSIZE
-		return nil, true
-	else -- TRAILER
-		used = used + len + 1
-		if body == "" then
-			used, mode = 0, HEAD
-			message_done()
-			return nil, true
-		end
-		return field(body, true)
-	end
-end
-
 -- A PROXY protocol header at the start of BUF: its length, 0 if more bytes
 -- are needed, or nil and the reason.
--- (Compiled only when proxy_protocol is on: code costs memory per socket.)
-local proxy_header = config.proxy_protocol and function(buf)
+-- (A closure only when proxy_protocol is on: otherwise its code is
+-- garbage after the top level, not kept in every socket.)
+local proxy_header = proxy_protocol and function(buf)
 	local V2SIG = "\r\n\r\n\0\r\nQUIT\n"
 	local n = #buf
-	if byte(buf) == 13 then					-- v2
-		if sub(buf, 1, 12) ~= sub(V2SIG, 1, n < 12 and n or 12) then
-			return nil, "invalid PROXY protocol header"
+	if buf:byte() == 13 then					-- v2
+		if buf:sub(1, 12) ~= V2SIG:sub(1, n < 12 and n or 12) then
+			return nil, 1	-- invalid PROXY protocol header
 		end
 		if n < 16 then
 			return 0
 		end
-		local vc, fam, hi, lo = byte(buf, 13, 16)
+		local vc, fam, hi, lo = buf:byte(13, 16)
 		local len = hi * 256 + lo
-		if (vc ~= 0x20 and vc ~= 0x21) or not find("\0\17\18\33\34\49\50", string.char(fam), 1, true) or
-		   len > config.max_proxy_v2 then
-			return nil, "invalid PROXY protocol header"
+		if (vc ~= 0x20 and vc ~= 0x21) or not ("\0\17\18\33\34\49\50"):find(string.char(fam), 1, true) or
+		   len > max_proxy_v2 then
+			return nil, 1	-- invalid PROXY protocol header
 		end
 		return n >= 16 + len and 16 + len or 0
 	end
-	local e = find(buf, "\n", 1, true)
+	local e = buf:find("\n", 1, true)
 	if not e then
-		if n > 107 or sub("PROXY ", 1, n) ~= sub(buf, 1, 6) then
-			return nil, "invalid PROXY protocol header"
+		if n > 107 or ("PROXY "):sub(1, n) ~= buf:sub(1, 6) then
+			return nil, 1	-- invalid PROXY protocol header
 		end
 		return 0
 	end
-	local l = sub(buf, 1, e)
+	local l = buf:sub(1, e)
 	local ip4, ip6 = "%d+%.%d+%.%d+%.%d+", "[%x:%.]+"
-	if e <= 107 and (match(l, "^PROXY TCP4 " .. ip4 .. " " .. ip4 .. " %d+ %d+\r\n$") or
-			 match(l, "^PROXY TCP6 " .. ip6 .. " " .. ip6 .. " %d+ %d+\r\n$") or
-			 match(l, "^PROXY UNKNOWN[^\r\n]*\r\n$")) then
+	if e <= 107 and (l:match("^PROXY TCP4 " .. ip4 .. " " .. ip4 .. " %d+ %d+\r\n$") or
+			 l:match("^PROXY TCP6 " .. ip6 .. " " .. ip6 .. " %d+ %d+\r\n$") or
+			 l:match("^PROXY UNKNOWN[^\r\n]*\r\n$")) then
 		return e
 	end
-	return nil, "invalid PROXY protocol header"
+	return nil, 1	-- invalid PROXY protocol header
 end
 
--- Run DATA through the state machine.  Returns the verdict for DATA
--- (nil: unchanged; a string: what the server gets now; true: nothing), or
--- nil and the reason to refuse.
-local function inspect(data)
-	local n, pos, lines = #data, 1, 0
-	-- an open unit from earlier reads: its lines, its open line, or (PROXY,
-	-- WAIT) its raw bytes
-	local carried = held_n > 0 or part_n > 0 or #ulines > 0
-	local prefix = nil			-- its bytes once released
-	local from = 1				-- DATA goes to the server from here
-	local hs = nil				-- where the open unit started in DATA
-	while pos <= n do
-		local m = mode
-		if m == BODY or m == CDATA then
-			local take = n - pos + 1
-			if take > remaining then
-				take = remaining
-			end
-			remaining = remaining - take
-			pos = pos + take
-			if remaining == 0 then
-				if m == BODY then
-					mode = HEAD
-					message_done()
-				else
-					mode = CEND
-				end
-			end
-		elseif m == TUNNEL then
-			pos = n + 1
-		elseif m == WAIT then
-			hs = hs or pos
-			if held_n + n - hs + 1 > config.max_head then
-				return nil, "too much data before the server answered the upgrade"
-			end
-			break
-		elseif m == PROXY then
-			local len, err = proxy_header(carried and join(held) .. data or data)
-			if not len then
-				return nil, err
-			end
-			if len == 0 then
-				hs = hs or 1
-				break
-			end
-			pos = len - held_n + 1
-			if carried then
-				prefix, carried, held, held_n = join(held), false, {}, 0
-			end
-			hs, mode = nil, HEAD
-		else
-			-- a line-based unit
-			local fast = nil
-			if m == CSIZE and not carried and not hs then
-				-- a whole chunk (size line, data, line end) in DATA
-				local hex, after = match(data, crlf == "\n" and "^0*(%x-)\n()" or "^0*(%x-)\r\n()", pos)
-				if hex and hex ~= "" and #hex <= config.max_length_digits and
-				   after - pos <= config.max_chunk_line then
-					local e = after + tonumber(hex, 16)
-					if sub(data, e, e + #crlf - 1) == crlf then
-						pos, fast = e + #crlf, true
-					end
-				end
-			end
-			if not fast then
-				hs = hs or pos
-				local nl = find(data, "\n", pos, true)
-				if not nl then
-					local err = line_limits(part_n + n - pos + 1)
-					if err then
-						return nil, err
-					end
-					push(part, sub(data, pos))
-					part_n = part_n + n - pos + 1
-					break
-				end
-				lines = lines + 1
-				if lines > config.max_lines_per_read then
-					return nil, "too many lines in one read"
-				end
-				local line = sub(data, pos, nl)
-				if part_n > 0 then
-					line = join(part) .. line
-					part, part_n = {}, 0
-				end
-				local err, done = on_line(line)
-				if err then
-					return nil, err
-				end
-				pos = nl + 1
-				if done then
-					if carried then
-						push(ulines, line)
-						prefix, carried, from = join(ulines), false, pos
-					end
-					ulines, hs = {}, nil
-				else
-					push(ulines, line)
-				end
-			end
-		end
-	end
-	if carried then					-- the unit is still open
-		if mode == WAIT or mode == PROXY then
-			push(held, data)
-			held_n = held_n + n
-		end
-		return true
-	end
-	local stop = hs or n + 1
-	if stop <= n and (mode == WAIT or mode == PROXY) then
-		held, held_n = { sub(data, stop) }, n - stop + 1
-	end
-	if prefix then
-		return prefix .. sub(data, from, stop - 1)
-	end
-	if stop > n then
-		return nil
-	end
-	return stop > 1 and sub(data, 1, stop - 1) or true
-end
 
 local CLOSE = luaulp.CLOSE or luaulp.RESET
 
-local function refuse(reason)
-	mode = DEAD
+-- The receive entry: DATA through the state machine.  The verdict: nil
+-- (unchanged), a string (what the server gets now), true (nothing yet), or
+-- the refusal.  If a call dies half-way (CPU or memory limit), the state is
+-- out of step with the stream: the next call refuses.  (The bytes of the
+-- call that died follow on_error: use "reset".)
+function guard(data)
+	if mode == "tunnel" and held_n == 0 then
+		return nil
+	end
+	if first and tls and mode == "head" and data:byte() == 22 and
+	   held_n + part_n == 0 and #ulines == 0 then
+		-- TLS, not HTTP: nothing to check here (an HTTP server refuses
+		-- such a first line itself)
+		mode = "tunnel"
+		return nil
+	end
+	if mode == "dead" then
+		return CLOSE
+	end
+	local reason = 2	-- guard lost track of the stream (limit hit)
+	if busy then
+		goto refuse
+	end
+	busy = true
+	do
+		local whole = false		-- DATA is what was held, then DATA
+		if held_n > 0 and (mode == "tunnel" or resume) then
+			-- the server answered the upgrade: pass, or check what was held
+			data, whole = join(held) .. data, true
+			held, held_n = {}, 0
+		end
+		resume = false
+		if mode == "tunnel" then
+			busy = false
+			return data
+		end
+
+		local n, pos, lines, finished = #data, 1, 0, false
+		-- an open unit from earlier reads: its lines, its open line, or (proxy,
+		-- wait) its raw bytes
+		local carried = held_n > 0 or part_n > 0 or #ulines > 0
+		local prefix = nil			-- its bytes once released
+		local from = 1				-- DATA goes to the server from here
+		local hs = nil				-- where the open unit started in DATA
+		while pos <= n do
+			local m = mode
+			if m == "body" or m == "cdata" then
+				local take = n - pos + 1
+				if take > remaining then
+					take = remaining
+				end
+				remaining = remaining - take
+				pos = pos + take
+				if remaining == 0 then
+					if m == "body" then
+						mode, finished = "head", true
+					else
+						mode = "cend"
+					end
+				end
+			elseif m == "tunnel" then
+				pos = n + 1
+			elseif m == "wait" then
+				hs = hs or pos
+				if held_n + n - hs + 1 > max_head then
+					reason = 3	-- too much data before the server answered the upgrade
+					goto refuse
+				end
+				break
+			elseif m == "proxy" then
+				local len
+				len, reason = proxy_header(carried and join(held) .. data or data)
+				if not len then
+					goto refuse
+				end
+				if len == 0 then
+					hs = hs or 1
+					break
+				end
+				pos = len - held_n + 1
+				if carried then
+					prefix, carried, held, held_n = join(held), false, {}, 0
+				end
+				hs, mode = nil, "head"
+			else
+				-- a line-based unit
+				local fast = nil
+				if m == "csize" and not carried and not hs then
+					-- a whole chunk (size line, data, line end) in DATA
+					-- (linear: "%x+" backtracks one byte at a time; the zeros
+					-- are stripped from the capture, never by the pattern)
+					local hex, after = data:match(crlf == "\n" and "^(%x+)\n()" or "^(%x+)\r\n()", pos)
+					hex = hex and hex:match("^0*(.*)$")
+					if hex and hex ~= "" and #hex <= max_length_digits and
+					   after - pos <= max_chunk_line then
+						local e = after + tonumber(hex, 16)
+						if data:sub(e, e + #crlf - 1) == crlf then
+							pos, fast = e + #crlf, true
+						end
+					end
+				end
+				if not fast then
+					hs = hs or pos
+					local nl = data:find("\n", pos, true)
+					if nl then
+						lines = lines + 1
+						if lines > max_lines_per_read then
+							reason = 4	-- too many lines in one read
+							goto refuse
+						end
+					end
+					-- The limits on the line's bytes before its LF (so far,
+					-- if it is still open: the same check whole or not, so
+					-- the reason never depends on where reads end).
+					local len = part_n + (nl or n + 1) - pos
+					local max, unit = max_chunk_line, nil
+					reason = 5	-- chunk size line too long
+					if mode == "head" then
+						max, unit = inreq and max_field_line or max_request_line, max_head
+						reason = inreq and 6 or 7	-- field line too long; request line too long
+					elseif mode == "trailer" then
+						max, unit, reason = max_field_line, max_trailer, 8	-- trailer section too large
+					end
+					-- which limit the growing line crosses first
+					max = max + 2
+					unit = unit and unit - used or max + 1
+					if len >= max and max <= unit then
+						goto refuse
+					elseif len >= unit then
+						reason = mode == "head" and 9 or 8	-- request head too large; trailer section too large
+						goto refuse
+					end
+					if not nl then
+						push(part, data:sub(pos))
+						part_n = len
+						break
+					end
+					-- the line with its LF, as a string of its own only if it
+					-- came in pieces (fewer strings: less garbage per request)
+					local line = nil
+					if part_n > 0 then
+						line = join(part) .. data:sub(pos, nl)
+						part, part_n = {}, 0
+					end
+					local done = false
+					do
+						-- the line: refuse, or is the unit complete?
+						local eol, cut = "\n", len
+						if len > 0 and (line or data):byte(line and len or nl - 1) == 13 then
+							eol, cut = "\r\n", len - 1
+						end
+						local body = line and line:sub(1, cut) or data:sub(pos, pos + cut - 1)
+						if body:find("\r", 1, true) then
+							reason = 10	-- bare CR
+							goto refuse
+						end
+						-- a bare LF where the request line ended in CRLF: a CRLF-strict front
+						-- end and the server would split the fields differently
+						if eol == "\n" and (not bare_lf or crlf == "\r\n") then
+							reason = 11	-- bare LF line ending
+							goto refuse
+						end
+						if mode == "csize" then
+							if body:find("[%z\1-\8\10-\31\127]") then
+								reason = 12	-- control character in chunk size
+								goto refuse
+							end
+							local hex, ext = body:match("^(%x+)(.*)$")
+							if not hex then
+								reason = 13	-- invalid chunk size
+								goto refuse
+							end
+							if ext ~= "" and not ext:find("^[ \t]*;") then
+								reason = 14	-- invalid chunk extension
+								goto refuse
+							end
+							hex = hex:match("^0*(.*)$")
+							if #hex > max_length_digits then
+								reason = 15	-- chunk size too large
+								goto refuse
+							end
+							if hex == "" then
+								mode, nfields = "trailer", 0
+							else
+								mode, remaining = "cdata", tonumber(hex, 16)
+							end
+							done = true
+							goto checked
+						elseif mode == "cend" then
+							if body ~= "" then
+								reason = 16	-- chunk data longer than its size
+								goto refuse
+							end
+							mode = "csize"
+							done = true
+							goto checked
+						end
+						-- "head" or "trailer"
+						used = used + len + 1
+						if not inreq and mode == "head" then
+							-- the request line, or an empty line before it
+							if body == "" then
+								empties = empties + 1
+								if empties > max_empty_lines then
+									reason = 17	-- empty lines before request line
+									goto refuse
+								end
+								goto checked
+							end
+							crlf = eol
+							if body:find("[%z\1-\31\127]") then
+								reason = 18	-- control character in request line
+								goto refuse
+							end
+							local m, rest = body:match("^([%w!#%$%%&'%*%+%-%.%^_`|~]+) (.*)$")
+							if not m then
+								reason = 19	-- invalid method or request line
+								goto refuse
+							end
+							local sp = rest:find(" ", 1, true)
+							if not sp then
+								reason = 20	-- no HTTP version (HTTP/0.9 is not served)
+								goto refuse
+							end
+							local target, version = rest:sub(1, sp - 1), rest:sub(sp + 1)
+							if m == "PRI" and target == "*" and version == "HTTP/2.0" then
+								if h2c and first then
+									mode = "tunnel"
+									done = true
+									goto checked
+								end
+								reason = 21	-- HTTP/2 prior knowledge (h2c) not accepted
+								goto refuse
+							end
+							first = false
+							if methods and not methods[m] then
+								reason = 22	-- method not allowed
+								goto refuse
+							end
+							if target == "" then
+								reason = 23	-- empty request-target
+								goto refuse
+							end
+							if not allow_obs_text_target and target:find("[\128-\255]") then
+								reason = 24	-- non-ASCII request-target
+								goto refuse
+							end
+							if reject_encoded_ctl and target:find("%%0[0aAdD]") then
+								reason = 25	-- encoded CR/LF/NUL in request-target
+								goto refuse
+							end
+							if target:byte() == 47 then			-- "/": origin-form
+							elseif target == "*" then			-- asterisk-form
+								if m ~= "OPTIONS" then
+									reason = 26	-- asterisk-form request-target without OPTIONS
+									goto refuse
+								end
+							elseif m == "CONNECT" then			-- authority-form
+								if not target:find("^[^/?#@]+:%d+$") then
+									reason = 27	-- invalid CONNECT request-target
+									goto refuse
+								end
+							elseif not target:find("^%a[%w%+%-%.]*://[^/?#]") then	-- absolute-form
+								reason = 28	-- invalid request-target
+								goto refuse
+							end
+							if version ~= "HTTP/1.1" and version ~= "HTTP/1.0" then
+								reason = 29	-- invalid HTTP version
+								goto refuse
+							end
+							inreq, method, v10, nfields, hosts = true, m, version == "HTTP/1.0", 0, 0
+							clen, te, upgrade, conn_upgrade = nil, nil, false, false
+							goto checked
+						end
+						if body == "" then
+							-- the end of the head or of the trailer section
+							used, empties = 0, 0
+							if mode == "trailer" then
+								mode, finished = "head", true
+							elseif require_host and not v10 and hosts == 0 then
+								reason = 30	-- missing Host
+								goto refuse
+							elseif te then
+								local count, last, twice = 0, nil, false
+								for item in (te:lower() .. ","):gmatch("([^,]*),") do
+									-- a token with OWS around it (linear patterns)
+									if not item:find("^[ \t]*[%w!#%$%%&'%*%+%-%.%^_`|~]+[ \t]*$") then
+										reason = 31	-- invalid Transfer-Encoding
+										goto refuse
+									end
+									item = item:match("[^ \t]+")
+									count, last, twice = count + 1, item, twice or last == "chunked"
+								end
+								if last ~= "chunked" then
+									reason = 32	-- final transfer coding is not chunked
+									goto refuse
+								end
+								if only_chunked and count ~= 1 then
+									reason = 33	-- unsupported Transfer-Encoding
+									goto refuse
+								end
+								if twice then
+									reason = 34	-- chunked applied twice
+									goto refuse
+								end
+								mode = "csize"
+							elseif clen and clen > 0 then
+								mode, remaining = "body", clen
+							else
+								finished = true
+							end
+							done = true
+							goto checked
+						end
+						-- a field line (of the head, or of the trailer section)
+						local name = body:match("^([%w!#%$%%&'%*%+%-%.%^_`|~]+):")
+						if not name then
+							local c = body:byte()
+							if c == 32 or c == 9 then
+								reason = 35	-- obs-fold (line folding)
+								goto refuse
+							end
+							if body:find("^[%w!#%$%%&'%*%+%-%.%^_`|~]+[ \t]") then
+								reason = 36	-- whitespace between field name and colon
+								goto refuse
+							end
+							reason = 37	-- invalid field name
+							goto refuse
+						end
+						local vpos = #name + 2
+						if body:find("[%z\1-\8\10-\31\127]", vpos) then
+							reason = 38	-- control character in field
+							goto refuse
+						end
+						if not allow_obs_text and body:find("[\128-\255]", vpos) then
+							reason = 39	-- non-ASCII field value
+							goto refuse
+						end
+						nfields = nfields + 1
+						if nfields > max_fields then
+							reason = 40	-- too many fields
+							goto refuse
+						end
+						if mode == "trailer" then
+							goto checked
+						end
+						-- (the value is body from vpos, with its OWS: each
+						-- check below allows it; no string of its own)
+						name = name:lower()
+						if name == "content-length" then
+							if clen then
+								reason = 41	-- duplicate Content-Length
+								goto refuse
+							end
+							if te then
+								reason = 42	-- Transfer-Encoding with Content-Length
+								goto refuse
+							end
+							-- (two linear matches: "^0*(%d*)$" backtracks over the zeros)
+							if not body:find("^[ \t]*%d+[ \t]*$", vpos) then
+								reason = 43	-- invalid Content-Length
+								goto refuse
+							end
+							local digits = body:match("0*(%d+)", vpos)
+							if #digits > max_length_digits then
+								reason = 44	-- Content-Length too large
+								goto refuse
+							end
+							clen = tonumber(digits)
+						elseif name == "transfer-encoding" then
+							if clen then
+								reason = 42	-- Transfer-Encoding with Content-Length
+								goto refuse
+							end
+							if v10 then
+								reason = 45	-- Transfer-Encoding in HTTP/1.0
+								goto refuse
+							end
+							te = te and (te .. "," .. body:sub(vpos)) or body:sub(vpos)
+						elseif name == "host" then
+							hosts = hosts + 1
+							if hosts > 1 then
+								reason = 46	-- duplicate Host
+								goto refuse
+							end
+							-- reg-name, IP literals (IPvFuture too), ports: what nginx takes
+							-- ("a:1:2" included); never userinfo, a path, a query, a fragment
+							-- (with "+": a class that may match nothing would let
+							-- both OWS runs compete, quadratic in the blanks)
+							if not body:find("^[ \t]*$", vpos) and
+							   not body:find("^[ \t]*[%w%-%._~!%$&'%(%)%*%+,;=:%[%]%%]+[ \t]*$", vpos) then
+								reason = 47	-- invalid Host
+								goto refuse
+							end
+						elseif name == "upgrade" then
+							upgrade = true
+						elseif name == "connection" and body:lower():find("upgrade", vpos, true) then
+							conn_upgrade = true
+						end
+					end
+					::checked::
+					if carried then
+						-- the open unit began in an earlier read: keep its
+						-- lines (one that begins here: see the end)
+						push(ulines, line or data:sub(pos, nl))
+						if done then
+							prefix, carried, from, ulines = join(ulines), false, nl + 1, {}
+						end
+					end
+					pos = nl + 1
+					if done then
+						hs = nil
+					end
+				end
+			end
+			if finished then
+				-- a whole message (head and body) was given to the server
+				finished, nreq = false, nreq + 1
+				local k = method == "HEAD" and "H" or (upgrades and s_mode ~= 5 and
+					(method == "CONNECT" and "C" or upgrade and conn_upgrade and "U")) or nil
+				if nreq - nresp > 100 then
+					-- no send entry (or it lost track): stop following responses
+					s_mode, kinds, k = 5, {}, nil
+				end
+				if k then
+					kinds[nreq] = k
+					if k ~= "H" then
+						waiting, mode = nreq, "wait"
+					end
+				end
+				inreq, crlf = false, nil
+			end
+		end
+		local v = true
+		if carried then				-- the unit is still open
+			if mode == "wait" or mode == "proxy" then
+				push(held, data)
+				held_n = held_n + n
+			end
+		else
+			local stop = hs or n + 1
+			if stop > n then
+			elseif mode == "wait" or mode == "proxy" then
+				held, held_n = { data:sub(stop) }, n - stop + 1
+			elseif stop < pos then
+				-- the complete lines of a unit still open (its open line
+				-- is in part)
+				ulines[1] = data:sub(stop, pos - 1)
+			end
+			if prefix then
+				v = prefix .. data:sub(from, stop - 1)
+			elseif stop > n then
+				v = nil
+			elseif stop > 1 then
+				v = data:sub(1, stop - 1)
+			end
+		end
+		busy = false
+		if whole then
+			return v or data
+		end
+		return v
+	end
+	::refuse::
+	mode = "dead"
 	held, part, ulines = {}, {}, {}
-	if config.log then
+	for text in REASONS:gmatch("[^\n]+") do
+		reason = reason - 1
+		if reason == 0 then
+			reason = text
+			break
+		end
+	end
+	if log then
 		luaulp.log("http_guard: " .. reason)
 	end
-	if config.reply then
-		local text = config.reply_reason and ("Bad Request: " .. reason .. "\n") or "Bad Request\n"
+	if reply then
+		local text = reply_reason and ("Bad Request: " .. reason .. "\n") or "Bad Request\n"
 		luaulp.send("HTTP/1.1 400 Bad Request\r\nContent-Type: text/plain\r\n" ..
 			"Content-Length: " .. #text .. "\r\nConnection: close\r\n\r\n" .. text)
 	end
 	return CLOSE
 end
 
--- The receive entry.  If a call dies half-way (CPU or memory limit), the
--- state is out of step with the stream: the next call refuses.  (The bytes
--- of the call that died follow on_error: use "reset".)
-local busy = false
-
-function guard(data)
-	if mode == TUNNEL and held_n == 0 then
-		return nil
-	end
-	if first and config.tls and mode == HEAD and byte(data) == 22 and
-	   held_n + part_n == 0 and #ulines == 0 then
-		-- TLS, not HTTP: nothing to check here (an HTTP server refuses
-		-- such a first line itself)
-		mode = TUNNEL
-		return nil
-	end
-	if mode == DEAD then
-		return CLOSE
-	end
-	if busy then
-		return refuse("guard lost track of the stream (limit hit)")
-	end
-	busy = true
-	if held_n > 0 and (mode == TUNNEL or resume) then
-		-- the server answered the upgrade: pass, or check what was held
-		data = join(held) .. data
-		held, held_n, resume = {}, 0, false
-		if mode == TUNNEL then
-			busy = false
-			return data
-		end
-		local v, reason = inspect(data)
-		busy = false
-		if reason then
-			return refuse(reason)
-		end
-		return v or data
-	end
-	resume = false
-	local v, reason = inspect(data)
-	busy = false
-	if reason then
-		return refuse(reason)
-	end
-	return v
-end
-
--- A complete response head: follow its framing.
-local function response(head)
-	local status = tonumber(match(head, "^HTTP/%d%.%d (%d%d%d)"))
-	if not status then
-		s_mode = 5
-		return
-	end
-	local k = kinds[nresp + 1]
-	if status < 200 then
-		if status == 101 then
-			if k == "U" and waiting == nresp + 1 and mode == WAIT then
-				mode, s_mode = TUNNEL, 5
-			else
-				s_mode = 5
-			end
-		end
-		return					-- interim: the final one follows
-	end
-	nresp = nresp + 1
-	kinds[nresp] = nil
-	if waiting == nresp and mode == WAIT then
-		waiting = nil
-		if k == "C" and status < 300 then
-			mode, s_mode = TUNNEL, 5
-			return
-		end
-		mode, resume = HEAD, true
-	end
-	local lh = lower(head)
-	if k == "H" or status == 204 or status == 304 then
-		return
-	end
-	if find(lh, "\ntransfer%-encoding:[^\n]*chunked") then
-		s_mode = 2
-		return
-	end
-	local cl = match(lh, "\ncontent%-length:[ \t]*(%d+)")
-	if cl then
-		s_left = tonumber(cl)
-		s_mode = s_left > 0 and 1 or 0
-		return
-	end
-	s_mode = 5					-- body until close
-end
-
--- For a script the guard runs in front of (http_cache.lua): the last
--- request the guard released was answered from the kernel, not the server.
-function guard_answered()
-	nresp = nresp + 1
-	kinds[nresp] = nil
-end
-
 -- The send entry: what the server writes, to see the answer to an upgrade.
 function guard_send(data)
-	if s_mode == 5 then
-		return nil
-	end
 	local pos, n = 1, #data
 	while pos <= n and s_mode ~= 5 do
 		if s_mode == 1 or s_mode == 3 then
@@ -763,15 +737,15 @@ function guard_send(data)
 		else
 			-- a head, a chunk-size line or a trailer section
 			local pat = s_mode == 2 and "\n" or "\r\n\r\n"
-			local buf = s_buf == "" and data or s_buf .. sub(data, pos)
+			local buf = s_buf == "" and data or s_buf .. data:sub(pos)
 			local from = s_buf == "" and pos or 1
-			local e = find(buf, pat, from, true)
-			if s_mode == 4 and byte(buf, from) == 13 then
+			local e = buf:find(pat, from, true)
+			if s_mode == 4 and buf:byte(from) == 13 then
 				e = from				-- no trailer fields
 				pat = "\r\n"
 			end
 			if not e then
-				s_buf = sub(buf, from)
+				s_buf = buf:sub(from)
 				if #s_buf > 16384 then
 					s_mode = 5
 				end
@@ -779,12 +753,10 @@ function guard_send(data)
 			end
 			local stop = e + #pat - 1
 			pos = pos + stop - from + 1 - #s_buf
-			local text = sub(buf, from, stop)
+			local text = buf:sub(from, stop)
 			s_buf = ""
-			if s_mode == 0 then
-				response(text)
-			elseif s_mode == 2 then
-				local hex = match(text, "^%x+")
+			if s_mode == 2 then
+				local hex = text:match("^%x+")
 				local size = hex and #hex <= 15 and tonumber(hex, 16)
 				if not size then
 					s_mode = 5
@@ -793,8 +765,44 @@ function guard_send(data)
 				else
 					s_mode, s_left = 3, size + 2
 				end
-			else
+			elseif s_mode == 4 then
 				s_mode = 0
+			else
+				-- a complete response head: follow its framing
+				local status = tonumber(text:match("^HTTP/%d%.%d (%d%d%d)"))
+				local k = kinds[nresp + 1]
+				if not status then
+					s_mode = 5
+				elseif status < 200 then
+					-- interim: the final one follows
+					if status == 101 then
+						s_mode = 5
+						if k == "U" and waiting == nresp + 1 and mode == "wait" then
+							mode = "tunnel"
+						end
+					end
+				else
+					nresp = nresp + 1
+					kinds[nresp] = nil
+					if waiting == nresp and mode == "wait" then
+						waiting, mode = nil, "head"
+						if k == "C" and status < 300 then
+							mode, s_mode = "tunnel", 5
+						else
+							resume = true
+						end
+					end
+					text = text:lower()
+					if s_mode == 5 or k == "H" or status == 204 or status == 304 then
+						-- no body
+					elseif text:find("\ntransfer%-encoding:[^\n]*chunked") then
+						s_mode = 2
+					else
+						local cl = text:match("\ncontent%-length:[ \t]*(%d+)")
+						s_left = tonumber(cl) or 0
+						s_mode = not cl and 5 or s_left > 0 and 1 or 0
+					end
+				end
 			end
 		end
 	end

@@ -126,6 +126,43 @@ as_nobody() { setpriv --reuid=nobody --regid=nogroup --clear-groups "$@"; }
 	assert_output --regexp "^name EINVAL: .*refused at load"
 }
 
+@test "a registered script is kept without line table and names: less memory per socket, errors name the script and the function's line" {
+	NAMES+=(t.strip)
+	# 1000 instructions in one function, a collection at the end of the
+	# top level: the rest of the two states is the same
+	{
+		echo '-- a function of 1000 instructions'
+		echo 'local function big(t)'
+		for i in $(seq 500); do echo "	t.a = t.b"; done
+		echo 'end'
+		echo 'function guard(d) return nil end'
+		echo 'collectgarbage("collect")'
+	} >"$T/big.lua"
+	"$CLI" register t.strip "$T/big.lua"
+	port=$(free_port)
+	run "$TCPPAIR" script -s "$port" name t.strip
+	assert_success
+	by_name=$(sed -n 's/^memory //p' <<<"$output")
+	port=$(free_port)
+	run "$TCPPAIR" script -s "$port" load "$T/big.lua"
+	assert_success
+	by_source=$(sed -n 's/^memory //p' <<<"$output")
+	# the line table alone is 4 bytes per instruction
+	[ "$((by_source - by_name))" -ge 4000 ] || fail "by name $by_name, from source $by_source"
+	# an error: the script's name and the line its function begins on
+	NAMES+=(t.errpos)
+	printf -- '-- line 1\nlocal function f(t)\n\tlocal a = 1\n\treturn t.x.y\nend\nf({})\n' >"$T/errpos.lua"
+	"$CLI" register t.errpos "$T/errpos.lua"
+	port=$(free_port)
+	run "$TCPPAIR" script "$port" name t.errpos
+	assert_success
+	assert_output --regexp "^name EINVAL: t\\.errpos:2: attempt to index a nil value"
+	# from source, the exact line
+	port=$(free_port)
+	run "$TCPPAIR" script "$port" load "$T/errpos.lua"
+	assert_output --regexp "^load EINVAL: .*:4: attempt to index a nil value"
+}
+
 @test "stat: registered and source scripts, counters move, users see their own" {
 	NAMES+=(t.stat)
 	"$CLI" register t.stat "$T/guard.lua"

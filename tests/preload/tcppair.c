@@ -15,7 +15,9 @@
  *                                      attach ULP "lua", then LOADSCRIPT
  *                                      FILE's bytes or ATTACHNAME NAME;
  *                                      prints "load ok", "name EPERM", ...
- *                                      and the kernel's message if any
+ *                                      and the kernel's message if any;
+ *                                      with -s then "memory N", the bytes
+ *                                      of the client end's Lua state
  *
  * -6: ::1 instead of 127.0.0.1; -1: accept() instead of accept4();
  * -n: non-blocking connect (poll + SO_ERROR, as nginx and curl do).
@@ -311,6 +313,14 @@ static int script(int port, const char *how, const char *arg)
 		printf("%s %s: %s\n", how, errname(err), msg);
 	else
 		printf("%s %s\n", how, errname(err));
+	if (stats) {
+		struct luaulp_stats st;
+		socklen_t sl = sizeof(st);
+
+		if (getsockopt(c, SOL_LUA, LUAULP_STATS, &st, &sl))
+			die("getsockopt LUAULP_STATS");
+		printf("memory %llu\n", (unsigned long long)st.memory);
+	}
 	xfer(a, c, "data\n");
 	return 0;
 }

@@ -156,22 +156,30 @@ raw() {
 	if grep -q "reset by peer" "$T/err"; then echo reset; else echo closed; fi >"$T/how"
 }
 
-# raw_drip PORT FILE: as raw, but one byte per write() (FILE without NULs).
+# raw_drip PORT FILE: as raw, but one byte per segment (TCP_NODELAY, a
+# write() per byte, 2 ms apart: the server reads them one by one).
 raw_drip() {
 	: >"$T/resp"
-	local i s
-	s=$(cat "$2"; echo .)
-	s=${s%.}
-	exec 6<>"/dev/tcp/127.0.0.1/$1" || { echo refused >"$T/how"; return; }
-	# (a reset makes the next write fail: no SIGPIPE for the test shell)
-	(
-		trap '' PIPE
-		for ((i = 0; i < ${#s}; i++)); do
-			printf '%s' "${s:i:1}" >&6 2>/dev/null || break
-		done
-	)
-	timeout 30 cat <&6 >"$T/resp.raw" 2>"$T/err" || :
-	exec 6<&- 6>&-
+	perl -e '
+		use IO::Socket::INET; use Socket qw(IPPROTO_TCP TCP_NODELAY);
+		$SIG{PIPE} = "IGNORE";
+		my $s = IO::Socket::INET->new(PeerAddr => "127.0.0.1:$ARGV[0]") or exit 2;
+		setsockopt($s, IPPROTO_TCP, TCP_NODELAY, 1);
+		open(my $f, "<", $ARGV[1]) or die; binmode($f);
+		# (a refusal makes a later write fail: stop there)
+		while (read($f, my $c, 1)) {
+			last unless defined syswrite($s, $c);
+			select(undef, undef, undef, 0.002);
+		}
+		open(my $o, ">", $ARGV[2]) or die; binmode($o);
+		alarm(30);
+		while (1) {
+			my $n = sysread($s, my $b, 65536);
+			if (!defined $n) { print STDERR "reset by peer\n" if $!{ECONNRESET}; last }
+			last if $n == 0;
+			print $o $b;
+		}' "$1" "$2" "$T/resp.raw" 2>"$T/err"
+	[ $? -eq 2 ] && { echo refused >"$T/how"; return; }
 	sed 's/^Date: .*/Date: -/' "$T/resp.raw" >"$T/resp"
 	if grep -q "reset by peer" "$T/err"; then echo reset; else echo closed; fi >"$T/how"
 }

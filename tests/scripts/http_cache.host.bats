@@ -249,3 +249,75 @@ HIT='replace: sent:HTTP/1.1 200 OK\r\nAge: '
 	# refused by the guard: nothing reaches the cache or the server
 	assert_line -n 7 --partial "B recv close sent:HTTP/1.1 400 Bad Request"
 }
+
+@test "guard and cache: an upgrade request answered from the store is no upgrade; the next request flows" {
+	SCRIPT=$ROOT/build/scripts/http_guard_cache.lua
+	# (the guard holds what follows an upgrade request until its answer:
+	# the cache's answer must count, or the connection stalls)
+	play <<-EOF
+	A recv $GET
+	A send $OK
+	B recv GET / HTTP/1.1\r\nHost: a\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\r\n
+	B recv GET /x HTTP/1.1\r\nHost: a\r\n\r\n
+	B send HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok
+	B recv GET /y HTTP/1.1\r\nHost: a\r\n\r\n
+	EOF
+	assert_success
+	assert_line -n 2 --partial "B recv $HIT"
+	assert_line -n 3 "B recv pass"
+	assert_line -n 5 "B recv pass"
+}
+
+@test "poisoning: unkeyed headers that override host, URL or method: neither stored nor served" {
+	for h in 'X-Forwarded-Host: evil.example' 'X-Forwarded-Proto: http' 'X-Forwarded-Scheme: nothttps' \
+		'X-Host: evil.example' 'X-Original-URL: /admin' 'X-Rewrite-URL: /admin' \
+		'X-HTTP-Method-Override: POST' 'Forwarded: host=evil.example'; do
+		# not stored: the response may reflect it, and others would get it
+		play <<-EOF
+		A recv GET / HTTP/1.1\r\nHost: a\r\n$h\r\n\r\n
+		A send $OK
+		B recv $GET
+		EOF
+		assert_success
+		assert_line -n 2 "B recv pass" || fail "a response to a request with $h was stored"
+		# not served: the server would answer it differently
+		play <<-EOF
+		A recv $GET
+		A send $OK
+		B recv GET / HTTP/1.1\r\nHost: a\r\n$h\r\n\r\n
+		EOF
+		assert_success
+		assert_line -n 2 "B recv pass" || fail "a request with $h was served from the store"
+	done
+	# X-Forwarded-For (added by every proxy in front) does not change a page
+	play <<-EOF
+	A recv GET / HTTP/1.1\r\nHost: a\r\nX-Forwarded-For: 192.0.2.1\r\n\r\n
+	A send $OK
+	B recv $GET
+	EOF
+	assert_line -n 2 --partial "B recv $HIT"
+}
+
+@test "poisoning: a second Host, a GET with a body (fat GET): neither stored nor served" {
+	# nginx takes the first Host (or refuses two): the key must not be the last
+	play <<-EOF
+	A recv $GET
+	A send $OK
+	B recv GET / HTTP/1.1\r\nHost: b\r\nHost: a\r\n\r\n
+	C recv GET / HTTP/1.1\r\nHost: a\r\nHost: a\r\n\r\n
+	D recv GET / HTTP/1.1\r\nHost: a\r\nContent-Length: 5\r\n\r\nhello
+	E recv GET / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n
+	EOF
+	assert_success
+	refute_output --partial "sent:"
+	play <<-EOF
+	A recv GET / HTTP/1.1\r\nHost: a\r\nHost: b\r\n\r\n
+	A send $OK
+	B recv GET / HTTP/1.1\r\nHost: a\r\nContent-Length: 5\r\n\r\nhello
+	B send $OK
+	C recv $GET
+	D recv GET / HTTP/1.1\r\nHost: b\r\n\r\n
+	EOF
+	assert_success
+	refute_output --partial "sent:"
+}

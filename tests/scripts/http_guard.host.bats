@@ -74,6 +74,54 @@ refused() {
 	done
 }
 
+# --- the script itself -------------------------------------------------------
+
+@test "each refusal's number names its reason: \"reason = N -- TEXT\" matches line N of REASONS" {
+	cat >"$T/check.lua" <<-'EOF'
+	function check(src)
+		local reasons, out = {}, {}
+		for r in src:match("\nlocal REASONS = %[%[\n(.-)%]%]"):gmatch("[^\n]+") do
+			reasons[#reasons + 1] = r
+		end
+		local used, lines = {}, 0
+		for line in src:gmatch("[^\n]*") do
+			-- a number given as the reason: "reason = ...", "return nil, N"
+			local code, comment = line:match("^(.-)%-%-%s*(.*)$")
+			code = code or line
+			local expr = code:match("reason = (.*)$") or code:match("return nil, (%d+)")
+			if expr and comment and expr:find("%d") then
+				local texts = {}
+				for t in ((comment or "") .. ";"):gmatch("%s*([^;]*);") do
+					texts[#texts + 1] = t
+				end
+				local i = 0
+				for n in expr:gmatch("%f[%w](%d+)%f[^%w]") do
+					if n ~= "0" then
+						i, lines = i + 1, lines + 1
+						n = tonumber(n)
+						used[n] = true
+						local want = reasons[n]
+						if not want or (texts[i] or ""):sub(1, #want) ~= want then
+							out[#out + 1] = ("%q: reason %d is %q"):format(line, n, tostring(want))
+						end
+					end
+				end
+			end
+		end
+		for n = 1, #reasons do
+			if not used[n] then
+				out[#out + 1] = "reason " .. n .. " is never used"
+			end
+		end
+		return #out == 0 and ("ok " .. lines .. " uses of " .. #reasons .. " reasons\n")
+			or table.concat(out, "\n") .. "\n"
+	end
+	EOF
+	run "$CLI" run "$T/check.lua" --entry check --chunk 65536 <"$G"
+	assert_success
+	assert_output --regexp '^ok [0-9]+ uses of [0-9]+ reasons$'
+}
+
 # --- benign ----------------------------------------------------------------
 
 @test "benign: a curl-like GET" {
@@ -362,6 +410,41 @@ refused() {
 		assert_failure 4
 		assert_output --partial "log: http_guard: chunk size line too long"
 	done
+}
+
+# refused_within_budget REASON [CHUNK...]: $T/in is refused with REASON in
+# reads of each CHUNK size (default: whole), no call hitting the CPU budget.
+refused_within_budget() {
+	local reason=$1 c
+	shift
+	for c in "${@:-65536}"; do
+		feed "$G" guard --chunk "$c" --stats <"$T/in"
+		assert_failure 4
+		assert_output --partial "log: http_guard: $reason"
+		assert_output --partial "errors=0 budget_hits=0"
+	done
+}
+
+@test "long runs of zeros or blanks (lengths, chunk sizes, OWS) are scanned in linear time, whatever the split" {
+	# a pattern that backtracks over leading zeros is quadratic: 8000
+	# zeros were enough to exhaust the CPU budget in one read
+	{ printf 'POST / HTTP/1.1\r\nHost: a\r\nContent-Length: '; head -c 8000 /dev/zero | tr '\0' 0; printf 'x\r\n\r\n'; } >"$T/in"
+	refused_within_budget "invalid Content-Length" 65536 1000
+	{ printf 'POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n'; head -c 3000 /dev/zero | tr '\0' 0; } >"$T/in"
+	refused_within_budget "chunk size line too long" 65536 100 1
+	{ printf 'POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n'; head -c 60000 /dev/zero | tr '\0' 0; printf '5\r\nhello\r\n0\r\n\r\n'; } >"$T/in"
+	refused_within_budget "chunk size line too long" 65536 4096
+	# blanks around a value: a pattern where two OWS runs compete for them
+	# is quadratic too
+	{ printf 'GET / HTTP/1.1\r\nHost: '; head -c 7000 /dev/zero | tr '\0' ' '; printf '@\r\n\r\n'; } >"$T/in"
+	refused_within_budget "invalid Host" 65536 1000
+	{ printf 'POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked,'; head -c 7000 /dev/zero | tr '\0' ' '; printf '@\r\n\r\n'; } >"$T/in"
+	refused_within_budget "invalid Transfer-Encoding" 65536 1000
+	{ printf 'POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 1'; head -c 7000 /dev/zero | tr '\0' ' '; printf 'x\r\n\r\n'; } >"$T/in"
+	refused_within_budget "invalid Content-Length" 65536 1000
+	# within the limit, leading zeros are fine in one read or many
+	{ printf 'POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n'; head -c 1000 /dev/zero | tr '\0' 0; printf '5\r\nhello\r\n0\r\n\r\n'; } >"$T/in"
+	passes
 }
 
 @test "a 32 KiB head in one-byte reads: linear, inside the CPU budget, released whole" {

@@ -73,7 +73,20 @@ same() {
 	refute_output --partial "127.0.0.1:$P2	"
 }
 
-@test "CRLF injection and bad characters: 400 and a reset" {
+@test "a guarded connection holds at most 32 KiB of Lua state" {
+	# (nginx's master registered the script, the worker attached it by
+	# name: the kernel's own figure, luaulp stat)
+	exec 5<>"/dev/tcp/127.0.0.1/$P1"
+	sleep 0.5
+	run "$CLI" stat -t
+	exec 5>&- 5<&-
+	assert_success
+	mem=$(awk -F'\t' -v p="127.0.0.1:$P1" '$1 == p { print $(NF - 1) }' <<<"$output" | head -1)
+	[ -n "$mem" ] || fail "no guarded socket in: $output"
+	[ "$mem" -le 32768 ] || fail "$mem bytes"
+}
+
+@test "CRLF injection and bad characters: 400, then the close" {
 	printf 'GET / HTTP/1.1\r\nHost: a\r\nX-Forwarded-For: 1.2.3.4\rSet-Cookie: admin=1\r\n\r\n' >"$T/in"
 	refused "$T/in" "bare CR"
 	printf 'GET / HTTP/1.1\r\nHost: a\r\nX-A: b\nTransfer-Encoding: chunked\r\n\r\n' >"$T/in"
@@ -117,7 +130,7 @@ same() {
 	assert_output --partial "Bad Request: control character in field"
 }
 
-@test "request smuggling: 400 and a reset, nginx never sees the requests" {
+@test "request smuggling: 400, then the close; nginx never sees the requests" {
 	local seen
 	seen=$(wc -l <"$T/access.log")
 	printf 'POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 6\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\nG' >"$T/in"
@@ -208,4 +221,107 @@ same() {
 	refute_output --partial 'POST /drip'
 	run grep -c 'drip' "$T/error.log"
 	assert_output 0
+}
+
+@test "everyday clients: a browser-like request, Python's http.client, wrk: answered as unguarded, nothing refused" {
+	local refusals
+	refusals=$(dmesg | grep -c 'http_guard: ' || :)
+	# a browser's GET with the usual fields (quoted client hints, cookies,
+	# conditional fields, long values)
+	{
+		printf 'GET /index.html?q=caf%%C3%%A9&x=1 HTTP/1.1\r\nHost: localhost\r\nConnection: keep-alive\r\n'
+		printf 'Cache-Control: max-age=0\r\nsec-ch-ua: "Chromium";v="118", "Google Chrome";v="118", "Not=A?Brand";v="99"\r\n'
+		printf 'sec-ch-ua-mobile: ?0\r\nsec-ch-ua-platform: "Linux"\r\nUpgrade-Insecure-Requests: 1\r\n'
+		printf 'User-Agent: Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/118.0.0.0 Safari/537.36\r\n'
+		printf 'Accept: text/html,application/xhtml+xml,application/xml;q=0.9,image/avif,image/webp,image/apng,*/*;q=0.8,application/signed-exchange;v=b3;q=0.7\r\n'
+		printf 'Sec-Fetch-Site: none\r\nSec-Fetch-Mode: navigate\r\nSec-Fetch-User: ?1\r\nSec-Fetch-Dest: document\r\n'
+		printf 'Accept-Encoding: gzip, deflate, br\r\nAccept-Language: de-DE,de;q=0.9,en-US;q=0.8,en;q=0.7\r\n'
+		printf 'Cookie: session=0123456789abcdef; theme=dark; consent={"a":true}\r\n'
+		printf 'If-None-Match: "65f1a2b3-11"\r\nIf-Modified-Since: Wed, 21 Oct 2015 07:28:00 GMT\r\n\r\n'
+		printf 'GET /big.txt HTTP/1.1\r\nHost: localhost\r\nAccept: */*\r\nReferer: http://localhost/index.html\r\nConnection: close\r\n\r\n'
+	} >"$T/in"
+	same "$T/in"
+	run grep -ac '^HTTP/1.1 200 ' "$T/resp"
+	assert_output 2
+	# Python's http.client: keep-alive GET, HEAD, a POST with a body and a
+	# chunked upload on one connection
+	cat >"$T/client.py" <<-'EOF2'
+	import hashlib, http.client, sys
+	c = http.client.HTTPConnection("127.0.0.1", int(sys.argv[1]), timeout=20)
+	for method, url, body, chunked in (("GET", "/index.html", None, False), ("HEAD", "/big.txt", None, False),
+	                                   ("POST", "/index.html", b"a=1&b=2", False),
+	                                   ("POST", "/index.html", iter([b"hello", b" ", b"world"]), True),
+	                                   ("GET", "/big.txt", None, False)):
+	    c.request(method, url, body=body, encode_chunked=chunked,
+	              headers={"Transfer-Encoding": "chunked"} if chunked else {})
+	    r = c.getresponse()
+	    print(method, url, r.status, r.getheader("Content-Length"), hashlib.sha256(r.read()).hexdigest()[:16])
+	EOF2
+	run python3 "$T/client.py" "$P2"
+	assert_success
+	plain=$output
+	run python3 "$T/client.py" "$P1"
+	assert_success
+	assert_output "$plain"
+	assert_line --index 0 --regexp '^GET /index.html 200 '
+	# wrk: keep-alive, four connections, many requests
+	run wrk -t1 -c4 -d2s "http://127.0.0.1:$P1/index.html"
+	assert_success
+	assert_output --regexp 'requests in'
+	refute_output --partial "Non-2xx"
+	refute_output --partial "Socket errors"
+	# and the guard refused none of it
+	[ "$(dmesg | grep -c 'http_guard: ' || :)" = "$refusals" ]
+}
+
+# The smuggling and injection classes, each whole and one byte per write:
+# the kernel's 400 with the reason, and nginx logs nothing of any of them.
+@test "corpus through nginx, whole and byte by byte: CL.TE, TE.CL, TE.TE, duplicate CL, chunk-size tricks, obs-fold, bare CR/LF, NUL, name whitespace" {
+	local seen errs i how
+	cases=(
+		'POST /c1 HTTP/1.1\r\nHost: a\r\nContent-Length: 6\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\nG|Transfer-Encoding with Content-Length'
+		'POST /c2 HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\nContent-Length: 3\r\n\r\n8\r\nSMUGGLED\r\n0\r\n\r\n|Transfer-Encoding with Content-Length'
+		'POST /c3 HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\nTransfer-Encoding: x\r\n\r\n0\r\n\r\n|final transfer coding is not chunked'
+		'POST /c4 HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: "chunked"\r\n\r\n0\r\n\r\n|invalid Transfer-Encoding'
+		'POST /c5 HTTP/1.1\r\nHost: a\r\nTransfer-Encoding:\013chunked\r\n\r\n0\r\n\r\n|control character in field'
+		'POST /c6 HTTP/1.1\r\nHost: a\r\nContent-Length: 5\r\nContent-Length: 5\r\n\r\nhello|duplicate Content-Length'
+		'POST /c7 HTTP/1.1\r\nHost: a\r\nContent-Length: +5\r\n\r\nhello|invalid Content-Length'
+		'POST /c8 HTTP/1.1\r\nHost: a\r\nX: a\r\n Transfer-Encoding: chunked\r\n\r\n|obs-fold (line folding)'
+		'POST /c9 HTTP/1.1\r\nHost: a\r\nTransfer-Encoding : chunked\r\n\r\n0\r\n\r\n|whitespace between field name and colon'
+		'GET /c10 HTTP/1.1\r\nHost: a\r\nX: 1\rTransfer-Encoding: chunked\r\n\r\n|bare CR'
+		'GET /c11 HTTP/1.1\r\nHost: a\r\nX: 1\nTransfer-Encoding: chunked\r\n\r\n|bare LF line ending'
+		'GET /c12 HTTP/1.1\r\nHost: a\r\nX: a\000b\r\n\r\n|control character in field'
+		'GET /c13 HTTP/1.1\r\nHost: a\r\nHost: b\r\n\r\n|duplicate Host'
+		'GET /c14 HTTP/1.1 x\r\nHost: a\r\n\r\n|invalid HTTP version'
+	)
+	# chunk-size tricks: the refused line comes after a head nginx gets
+	chunked=(
+		'POST /k1 HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n0x5\r\nhello\r\n0\r\n\r\n|invalid chunk extension'
+		'POST /k2 HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n10000000000000001\r\n|chunk size too large'
+		'POST /k3 HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nhello\r\n0\r\n\r\n|chunk data longer than its size'
+		'POST /k4 HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n5;a\nb\r\nhello\r\n0\r\n\r\n|bare LF line ending'
+	)
+	seen=$(wc -l <"$T/access.log")
+	errs=$(wc -l <"$T/error.log")
+	for c in "${cases[@]}" "${chunked[@]}"; do
+		printf "${c%|*}" >"$T/in"
+		for how in raw raw_drip; do
+			$how "$P1" "$T/in"
+			# only the kernel's 400 (a chunked one's head reached nginx,
+			# which may have answered it first: the 400 comes after)
+			if [[ $c == *'/c'[0-9]* ]]; then
+				run head -1 "$T/resp"
+				assert_output $'HTTP/1.1 400 Bad Request\r' || fail "$how: ${c%|*}"
+			fi
+			grep -aq $'^HTTP/1.1 400 Bad Request\r$' "$T/resp" || fail "$how: ${c%|*}: $(head -1 "$T/resp")"
+			run tail -1 "$T/resp"
+			assert_output "Bad Request: ${c#*|}" || fail "$how: ${c%|*}"
+		done
+	done
+	# nginx never logged one of the refused heads; the chunked ones' heads
+	# it got (their bodies were cut short: nginx's own 400s or none)
+	run tail -n +$((seen + 1)) "$T/access.log"
+	refute_output --regexp '"[A-Z]+ /c[0-9]+ '
+	run tail -n +$((errs + 1)) "$T/error.log"
+	refute_output --regexp '/c[0-9]+ '
 }

@@ -2,8 +2,10 @@
 # WebSocket stand-ins for tests/scripts/http_guard.vm.bats.
 #   ws_backend.py PORT            a backend: answers an upgrade with 101, then
 #                                 echoes every byte back
-#   ws_backend.py --client PORT   a client: upgrade on PORT, send a masked text
-#                                 frame, read it back; prints "101 echo ok"
+#   ws_backend.py --client PORT [HOST]
+#                                 a client: upgrade on PORT (Host: HOST,
+#                                 default "a"), send a masked text frame
+#                                 twice, read it back; prints "101 echo ok"
 import socket, sys, threading
 
 FRAME = bytes([0x81, 0x85, 0x37, 0xfa, 0x21, 0x3d, 0x7f, 0x9f, 0x4d, 0x51, 0x58])
@@ -36,9 +38,10 @@ def backend(port):
         c, _ = s.accept()
         threading.Thread(target=serve, args=(c,), daemon=True).start()
 
-def client(port):
+def client(port, host):
     c = socket.create_connection(("127.0.0.1", port), timeout=20)
-    c.sendall(b"GET /ws HTTP/1.1\r\nHost: a\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+    c.sendall(b"GET /ws HTTP/1.1\r\nHost: " + host.encode() +
+              b"\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
               b"Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n")
     head = b""
     while b"\r\n\r\n" not in head:
@@ -65,5 +68,5 @@ def client(port):
     return 0
 
 if sys.argv[1] == "--client":
-    sys.exit(client(int(sys.argv[2])))
+    sys.exit(client(int(sys.argv[2]), sys.argv[3] if len(sys.argv) > 3 else "a"))
 backend(int(sys.argv[1]))
