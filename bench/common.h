@@ -31,16 +31,11 @@
 #include <unistd.h>
 
 #include "luaulp.h"
+#include "util.h"
 
 #ifndef TCP_ULP
 #define TCP_ULP 31
 #endif
-
-static inline void die(const char *what)
-{
-	fprintf(stderr, "bench: %s: %s\n", what, strerrorname_np(errno));
-	exit(1);
-}
 
 static inline double now_ns(void)
 {
@@ -119,22 +114,6 @@ static inline void attach_name(int fd, const char *name)
 	}
 }
 
-static inline char *slurp(const char *path)
-{
-	struct stat sb;
-	int fd = open(path, O_RDONLY);
-	char *s;
-
-	if (fd < 0 || fstat(fd, &sb))
-		die(path);
-	s = malloc(sb.st_size + 1);
-	if (!s || read(fd, s, sb.st_size) != sb.st_size)
-		die(path);
-	s[sb.st_size] = 0;
-	close(fd);
-	return s;
-}
-
 static inline int cmp_double(const void *a, const void *b)
 {
 	double x = *(const double *)a, y = *(const double *)b;
@@ -167,21 +146,5 @@ static inline void more_files(void)
 		setrlimit(RLIMIT_NOFILE, &r);
 	}
 }
-
-/* A realistic browser request (keep-alive, cookies): the HTTP stream. */
-static const char http_request[] =
-	"GET /static/js/app.bundle.js?v=20261201 HTTP/1.1\r\n"
-	"Host: www.example.com\r\n"
-	"User-Agent: Mozilla/5.0 (X11; Linux x86_64; rv:128.0) Gecko/20100101 Firefox/128.0\r\n"
-	"Accept: */*\r\n"
-	"Accept-Language: en-US,en;q=0.5\r\n"
-	"Accept-Encoding: gzip, deflate, br\r\n"
-	"Referer: https://www.example.com/products/list?page=2\r\n"
-	"Connection: keep-alive\r\n"
-	"Cookie: session=8f14e45fceea167a5a36dedd4bea2543; theme=dark; consent=1\r\n"
-	"Sec-Fetch-Dest: script\r\n"
-	"Sec-Fetch-Mode: no-cors\r\n"
-	"Sec-Fetch-Site: same-origin\r\n"
-	"\r\n";
 
 #endif

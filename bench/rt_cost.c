@@ -21,49 +21,16 @@
  *                      SCRIPT's source, sharing its registered code; and
  *                      the registered code itself (its frozen state)
  */
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
+#include "util.h"
 
 #include "lua.h"
 #include "runtime.h"
 #include "simsock.h"
 
-static const char request[] =
-	"GET /static/js/app.bundle.js?v=20261201 HTTP/1.1\r\n"
-	"Host: www.example.com\r\n"
-	"User-Agent: Mozilla/5.0 (X11; Linux x86_64; rv:128.0) Gecko/20100101 Firefox/128.0\r\n"
-	"Accept: */*\r\n"
-	"Accept-Language: en-US,en;q=0.5\r\n"
-	"Accept-Encoding: gzip, deflate, br\r\n"
-	"Referer: https://www.example.com/products/list?page=2\r\n"
-	"Connection: keep-alive\r\n"
-	"Cookie: session=8f14e45fceea167a5a36dedd4bea2543; theme=dark; consent=1\r\n"
-	"Sec-Fetch-Dest: script\r\n"
-	"Sec-Fetch-Mode: no-cors\r\n"
-	"Sec-Fetch-Site: same-origin\r\n"
-	"\r\n";
-
 static void fail(const char *what, const char *why)
 {
 	fprintf(stderr, "rt_cost: %s: %s\n", what, why);
 	exit(1);
-}
-
-static char *slurp(const char *path, size_t *len)
-{
-	FILE *f = fopen(path, "rb");
-	char *buf;
-	long n;
-
-	if (!f || fseek(f, 0, SEEK_END) || (n = ftell(f)) < 0 || fseek(f, 0, SEEK_SET))
-		fail(path, "cannot read");
-	buf = malloc((size_t)n + 1);
-	if (!buf || fread(buf, 1, (size_t)n, f) != (size_t)n)
-		fail(path, "cannot read");
-	fclose(f);
-	*len = (size_t)n;
-	return buf;
 }
 
 static void to_peer(void *arg, const char *p, size_t len)
@@ -137,7 +104,7 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	if (argc > 3)
-		src = slurp(argv[3], &len);
+		src = slurp_len(argv[3], &len);
 
 	if (!strcmp(mode, "entry")) {
 		static const char empty[] = "function e(d, n, nb) end";
@@ -160,7 +127,7 @@ int main(int argc, char **argv)
 		s = sock(src, len, NULL);
 		luaulp_simsock_set_entries(s, argv[4], NULL);
 		for (i = 0; i < n; i++)
-			through(s, request, sizeof(request) - 1);
+			through(s, http_request, sizeof(http_request) - 1);
 		/* A refused or failing request is no measurement. */
 		if (luaulp_simsock_stats(s)->errors ||
 		    luaulp_simsock_was_reset(s) || luaulp_simsock_was_closed(s))

@@ -24,9 +24,7 @@
  *              reach its size and never shrinks while a quarter is used)
  *   code       the registered script's frozen state (not with --source)
  */
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
+#include "util.h"
 
 #include "lua.h"
 #include "lstate.h"
@@ -37,22 +35,6 @@ static void fail(const char *what, const char *why)
 {
 	fprintf(stderr, "script_mem: %s: %s\n", what, why);
 	exit(1);
-}
-
-static char *slurp(const char *path, size_t *len)
-{
-	FILE *f = fopen(path, "rb");
-	char *buf;
-	long n;
-
-	if (!f || fseek(f, 0, SEEK_END) || (n = ftell(f)) < 0 || fseek(f, 0, SEEK_SET))
-		fail(path, "cannot read");
-	buf = malloc((size_t)n + 1);
-	if (!buf || fread(buf, 1, (size_t)n, f) != (size_t)n)
-		fail(path, "cannot read");
-	fclose(f);
-	*len = (size_t)n;
-	return buf;
 }
 
 static void to_peer(void *arg, const char *p, size_t len)
@@ -102,7 +84,7 @@ int main(int argc, char **argv)
 		fprintf(stderr, "usage: script_mem [--source] SCRIPT ENTRY [INPUT...]\n");
 		return 2;
 	}
-	src = slurp(argv[1], &len);
+	src = slurp_len(argv[1], &len);
 	if (!source && (luaulp_rt_create(&code, NULL) ||
 			luaulp_rt_compile(code, src, len, "=script") ||
 			luaulp_rt_freeze(code)))
@@ -119,7 +101,7 @@ int main(int argc, char **argv)
 	printf("idle %zu\n", mem(s, 1));
 	luaulp_simsock_set_entries(s, argv[2], NULL);
 	for (i = 3; i < argc; i++) {
-		char *in = slurp(argv[i], &len);
+		char *in = slurp_len(argv[i], &len);
 
 		luaulp_simsock_peer(s, in, len, false);
 		free(in);
