@@ -576,11 +576,24 @@ int luaulp_sendmsg(struct sock *sk, struct msghdr *msg, size_t size)
 				err = done ? 0 : luaulp_reset_error(ctx);
 				break;
 			}
-			err = 0;
 			if (v == LUAULP_CLOSE) {
 				luaulp_close_gracefully(ctx);
+				err = 0;
 				break;
 			}
+			/*
+			 * Part of the chunk only: the state is full and took
+			 * a piece (each piece a call for a few bytes, which
+			 * would keep a large write in the kernel for minutes,
+			 * where not even SIGKILL reaches it), or a page
+			 * faulted.  Or a signal is pending.  Return the count
+			 * so far, as TCP does when a signal cuts a write.
+			 */
+			if ((size_t)err < n || signal_pending(current)) {
+				err = 0;
+				break;
+			}
+			err = 0;
 			continue;
 		}
 		if (err != -EAGAIN || done == size)

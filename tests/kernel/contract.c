@@ -527,6 +527,73 @@ static void check_send_cut(void)
 }
 
 /*
+ * 6b'. A send entry whose state is full: no string holds a whole chunk, so
+ * each entry call takes a piece of a few bytes.  A large write returns
+ * after such a piece (a short count, as a signal gives) instead of
+ * staying in the kernel for thousands of calls; what it counts is what
+ * the peer gets.  Plain TCP writes it all.
+ */
+static const char *send_full_state =
+	"function s(d) return d end\n"
+	"hog = {}\n"
+	"pcall(function()\n"
+	"  for _, n in ipairs({ 4096, 256, 16 }) do\n"
+	"    pcall(function()\n"
+	"      for i = 1, 1 << 20 do hog[#hog + 1] = string.rep('h', n) .. i end\n"
+	"    end)\n"
+	"  end\n"
+	"end)";
+
+static void check_send_full(void)
+{
+	const size_t size = 256 << 10;
+	struct luaulp_stats st0, st1;
+	socklen_t sl = sizeof(st0);
+	char *buf = malloc(size);
+	int srv, cli, fds[2];
+	size_t got = 0;
+	ssize_t w;
+	pid_t pid;
+
+	tcp_pair(&srv, &cli);
+	script(srv, send_full_state, NULL, "s");
+	if (lua && getsockopt(srv, SOL_LUA, LUAULP_STATS, &st0, &sl))
+		die("LUAULP_STATS");
+	if (pipe(fds))
+		die("pipe");
+	pid = fork();
+	if (pid < 0)
+		die("fork");
+	if (!pid) {
+		close(srv);
+		got = drain(cli, buf, size);
+		if (write(fds[1], &got, sizeof(got)) != sizeof(got))
+			_exit(1);
+		_exit(0);
+	}
+	close(cli);
+	memset(buf, 'f', size);
+	w = write(srv, buf, size);
+	if (w <= 0)
+		fail("write: %zd %s", w, strerrorname_np(errno));
+	if (!lua && (size_t)w != size)
+		fail("plain TCP wrote %zd of %zu", w, size);
+	if (lua) {
+		if (getsockopt(srv, SOL_LUA, LUAULP_STATS, &st1, &sl))
+			die("LUAULP_STATS");
+		if (st1.send_calls - st0.send_calls > 4)
+			fail("one write of %zd bytes made %llu entry calls", w,
+			     (unsigned long long)(st1.send_calls - st0.send_calls));
+	}
+	close(srv);
+	if (read(fds[0], &got, sizeof(got)) != sizeof(got))
+		fail("the reader died");
+	waitpid(pid, NULL, 0);
+	if (got != (size_t)w)
+		fail("write() said %zd, peer got %zu", w, got);
+}
+
+/*
  * 6c. Output not yet taken by TCP is flushed by the kernel while the
  * application does nothing, goes out before a shutdown's FIN, holds
  * POLLOUT back and counts in SIOCOUTQ.
@@ -814,6 +881,7 @@ static const struct {
 	{ "reset", check_reset },
 	{ "send-nonblock", check_send_nonblock },
 	{ "send-cut", check_send_cut },
+	{ "send-full", check_send_full },
 	{ "send-flush", check_send_flush },
 	{ "send-close", check_send_close },
 	{ "synsent", check_synsent },

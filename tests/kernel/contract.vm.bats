@@ -53,6 +53,10 @@ both() {
 	both send-cut
 }
 
+@test "a send entry whose state is full: a large write returns after a piece, counting what the peer gets" {
+	both send-full
+}
+
 @test "queued output is flushed by the kernel, before shutdown's FIN and at close" {
 	both send-flush send-close
 }
