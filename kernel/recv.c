@@ -14,9 +14,10 @@
  * holds no byte the script has not seen (an nginx-style edge-triggered
  * reader takes a short read as "drained"), so a receive keeps feeding the
  * entry from TCP's queue until the caller's buffer is full or the queue is
- * empty.  To bound one call, it stops after LUAULP_RX_CALLS_MAX entry calls
- * and then re-arms the reader's readiness (sk_data_ready), as it does when a
- * non-blocking caller found the state busy: a new edge always comes.
+ * empty.  To bound one call, it stops after LUAULP_RX_CALLS_MAX entry calls,
+ * or after a call that failed (each may last time_max_ms), and then re-arms
+ * the reader's readiness (sk_data_ready), as it does when a non-blocking
+ * caller found the state busy: a new edge always comes.
  *
  * TCP is only ever read without waiting; the waiting is done here, with the
  * caller's SO_RCVTIMEO counted across the whole call (not restarted per
@@ -244,9 +245,11 @@ static int rx_fill(void *arg, char *buf, size_t len)
  * held, nothing pending.  Returns 1 with the output pending (none after a
  * discard), 0 at EOF, or a negative errno (-EAGAIN: TCP's queue is empty,
  * or the state is busy and the caller does not wait; -ENOMEM: no state).
+ * *FAILED tells whether the entry call failed (the on-error policy made
+ * the verdict).
  */
 static int fill(struct luaulp_sock *ctx, size_t len, bool nonblock,
-		int *addr_len)
+		int *addr_len, bool *failed)
 {
 	struct rx_fill f = { .ctx = ctx, .addr_len = addr_len };
 	struct luaulp_entry e = {
@@ -297,6 +300,7 @@ static int fill(struct luaulp_sock *ctx, size_t len, bool nonblock,
 		luaulp_state_unlock(ctx);
 		return err;
 	}
+	*failed = e.error != NULL;
 	if (e.out && (e.verdict == LUAULP_PASS ||
 		      e.verdict == LUAULP_REPLACE)) {
 		luaulp_entry_keep(ctx->rt, &e);
@@ -347,7 +351,7 @@ int luaulp_recvmsg(struct sock *sk, struct msghdr *msg, size_t len,
 	long timeo = sock_rcvtimeo(sk, nonblock);
 	size_t copied = 0, target;
 	unsigned int calls = 0;
-	bool rearm = false;
+	bool rearm = false, failed = false;
 	int err;
 
 	if (flags & MSG_ERRQUEUE)
@@ -400,15 +404,20 @@ int luaulp_recvmsg(struct sock *sk, struct msghdr *msg, size_t len,
 			}
 			break;
 		}
-		if (calls >= LUAULP_RX_CALLS_MAX) {
+		if (calls >= LUAULP_RX_CALLS_MAX || failed) {
 			/* Bounded work per call: let the caller go, and
-			 * give it a new edge for what TCP still holds. */
+			 * give it a new edge for what TCP still holds.  A
+			 * failed entry call (its budget, its memory) ends
+			 * the work too: the next chunk would likely cost as
+			 * much, up to time_max_ms each, and a caller that
+			 * has bytes or may not wait should not pay for it. */
 			rearm = true;
 			if (copied || nonblock) {
 				err = -EAGAIN;
 				break;
 			}
 			calls = 0;
+			failed = false;
 			cond_resched();
 			if (signal_pending(current)) {
 				err = sock_intr_errno(timeo);
@@ -416,7 +425,7 @@ int luaulp_recvmsg(struct sock *sk, struct msghdr *msg, size_t len,
 			}
 		}
 		calls++;
-		err = fill(ctx, len - copied, nonblock, addr_len);
+		err = fill(ctx, len - copied, nonblock, addr_len, &failed);
 		if (err > 0)
 			continue;
 		if (err == 0)

@@ -527,6 +527,83 @@ static void check_send_cut(void)
 }
 
 /*
+ * 6b''. A receive entry that fails on every chunk (here: its instruction
+ * budget; each failure may also take up to time_max_ms) while the peer
+ * keeps writing: a non-blocking read returns after the failed call with
+ * the bytes it passed, instead of running the entry again on every chunk
+ * that arrived meanwhile (up to 16 calls).  The default on-error policy
+ * passes the bytes: the reader gets all the peer wrote.
+ */
+struct trickle {
+	int fd;
+	volatile bool stop;
+	size_t sent;
+};
+
+static void *trickle_write(void *arg)
+{
+	struct trickle *t = arg;
+	char b[256];
+
+	memset(b, 't', sizeof(b));
+	while (!t->stop) {
+		write_all(t->fd, b, sizeof(b));
+		t->sent += sizeof(b);
+		usleep(500);
+	}
+	return NULL;
+}
+
+static void check_recv_fail(void)
+{
+	struct luaulp_stats st0, st1;
+	socklen_t sl = sizeof(st0);
+	struct trickle t = { 0 };
+	static char buf[65536];
+	unsigned long long calls, worst = 0;
+	size_t got = 0;
+	pthread_t th;
+	int srv, i;
+	ssize_t r;
+
+	tcp_pair(&srv, &t.fd);
+	script(srv, "function r(d) while true do end end", "r", NULL);
+	if (pthread_create(&th, NULL, trickle_write, &t))
+		die("pthread_create");
+	for (i = 0; i < 20; i++) {
+		if (!readable(srv, 10000))
+			fail("read %d: nothing readable in 10 s", i);
+		if (lua && getsockopt(srv, SOL_LUA, LUAULP_STATS, &st0, &sl))
+			die("LUAULP_STATS");
+		r = recv(srv, buf, sizeof(buf), MSG_DONTWAIT);
+		if (r < 0 && errno != EAGAIN)
+			fail("read %d: %s", i, strerrorname_np(errno));
+		if (r > 0)
+			got += r;
+		if (!lua)
+			continue;
+		if (getsockopt(srv, SOL_LUA, LUAULP_STATS, &st1, &sl))
+			die("LUAULP_STATS");
+		calls = st1.recv_calls - st0.recv_calls;
+		if (calls > worst)
+			worst = calls;
+	}
+	t.stop = true;
+	pthread_join(th, NULL);
+	shutdown(t.fd, SHUT_WR);
+	while ((r = read(srv, buf, sizeof(buf))) > 0)
+		got += r;
+	if (r < 0)
+		fail("read to the end: %s", strerrorname_np(errno));
+	if (got != t.sent)
+		fail("the peer wrote %zu bytes, the reader got %zu", t.sent, got);
+	if (lua && worst > 2)
+		fail("one non-blocking read made %llu entry calls", worst);
+	close(srv);
+	close(t.fd);
+}
+
+/*
  * 6b'. A send entry whose state is full: no string holds a whole chunk, so
  * each entry call takes a piece of a few bytes.  A large write returns
  * after such a piece (a short count, as a signal gives) instead of
@@ -882,6 +959,7 @@ static const struct {
 	{ "send-nonblock", check_send_nonblock },
 	{ "send-cut", check_send_cut },
 	{ "send-full", check_send_full },
+	{ "recv-fail", check_recv_fail },
 	{ "send-flush", check_send_flush },
 	{ "send-close", check_send_close },
 	{ "synsent", check_synsent },

@@ -57,6 +57,10 @@ both() {
 	both send-full
 }
 
+@test "a receive entry failing on every chunk: a non-blocking read returns after the failed call, nothing lost" {
+	both recv-fail
+}
+
 @test "queued output is flushed by the kernel, before shutdown's FIN and at close" {
 	both send-flush send-close
 }
