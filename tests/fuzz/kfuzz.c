@@ -223,6 +223,7 @@ struct thr {
 	bool have_genl;
 	atomic_long last_progress;	/* monotonic seconds */
 	atomic_int cur_op;
+	atomic_int ktid;		/* for /proc/self/task/ktid/stack */
 };
 static struct thr thrs[MAXTHREADS];
 
@@ -1182,11 +1183,44 @@ static void do_op(struct thr *t, int op)
 	pthread_rwlock_unlock(&c->lock);
 }
 
+/* Where a stuck thread is: its state and kernel stack, three times a
+ * second apart (running a script, or waiting, and on what). */
+static void show_stuck(struct thr *t)
+{
+	char path[64], line[256];
+	int k;
+
+	for (k = 0; k < 3; k++) {
+		FILE *f;
+
+		snprintf(path, sizeof(path), "/proc/self/task/%d/stat",
+			 atomic_load(&t->ktid));
+		f = fopen(path, "r");
+		if (f && fgets(line, sizeof(line), f)) {
+			char *st = strrchr(line, ')');
+
+			printf("kfuzz: t%d state %c\n", t->idx, st && st[1] ? st[2] : '?');
+		}
+		if (f)
+			fclose(f);
+		snprintf(path, sizeof(path), "/proc/self/task/%d/stack",
+			 atomic_load(&t->ktid));
+		f = fopen(path, "r");
+		while (f && fgets(line, sizeof(line), f))
+			printf("kfuzz:   %s", line);
+		if (f)
+			fclose(f);
+		fflush(stdout);
+		sleep(1);
+	}
+}
+
 static void *worker(void *arg)
 {
 	struct thr *t = arg;
 	int op;
 
+	atomic_store(&t->ktid, (int)syscall(SYS_gettid));
 	if (t->unpriv && syscall(SYS_setresuid, 65534, 65534, 65534)) {
 		fprintf(stderr, "kfuzz: t%d: setresuid: %s\n", t->idx, strerror(errno));
 		t->unpriv = false;
@@ -1355,6 +1389,7 @@ int main(int argc, char **argv)
 			if (tnow - lp > 60 && !stuck) {
 				printf("kfuzz: thread %d stuck for %lds in %s\n", i, tnow - lp,
 				       op_names[atomic_load(&thrs[i].cur_op)]);
+				show_stuck(&thrs[i]);
 				stuck = 1;
 			}
 		}
