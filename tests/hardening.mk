@@ -6,8 +6,10 @@
 #   make debug-kernel        build the debug guest kernel (tools/debug-kernel;
 #                            cached under build/debug-kernel/, ~see README)
 #   make kernel-debug        luaulp.ko built against it (warning-free)
-#   make check-debug         boot it, run every *.vm.bats, kmemleak scan;
-#                            any KASAN/lockdep/kmemleak/WARN/BUG report fails
+#   make check-debug [DEBUG_LINE=6.12] [DEBUG_TESTS="FILE.vm.bats..."]
+#                            boot it, run every *.vm.bats (or those given),
+#                            kmemleak scan; any KASAN/lockdep/kmemleak/
+#                            WARN/BUG report fails
 #   make fuzz-kernel FUZZ_TIME=600 [FUZZ_KERNEL=6.1|6.12|debug]
 #                    [FUZZ_SEED=N] [FUZZ_THREADS=N] [FUZZ_ARGS="--without nl_dump"]
 #                            build/tests/kfuzz in the guest, then checks
@@ -31,6 +33,7 @@ SOAK_KERNEL ?= 6.1
 SOAK_CONNS ?= 300
 SOAK_ABUSERS ?= 40
 SOAK_SEED ?=
+DEBUG_TESTS ?=
 
 KFUZZ := $(B)/tests/kfuzz
 KFUZZ_SRCS := tests/fuzz/kfuzz.c preload/genl.c preload/registry.c
@@ -58,7 +61,7 @@ kernel-debug: debug-kernel $(LUA_PATCHED)/.stamp
 	$(Q)tools/kbuild --debug $(DEBUG_LINE)
 
 check-debug: all kernel-debug
-	$(Q)tests/check-debug $(DEBUG_LINE)
+	$(Q)tests/check-debug $(DEBUG_LINE) $(DEBUG_TESTS)
 
 fuzz-kernel: all $(KFUZZ) $(if $(filter debug%,$(FUZZ_KERNEL)),kernel-debug)
 	$(Q)tests/vm/run --kernel $(FUZZ_KERNEL) --timeout $$(( $(FUZZ_TIME) * 2 + 600 )) -- \
